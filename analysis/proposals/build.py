@@ -1,0 +1,81 @@
+"""Build every applicable prompt proposal for one hole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bowerbird.analysis.extract import parse_source
+from bowerbird.analysis.holes import Hole
+from bowerbird.analysis.languages import LANGUAGES, language_for_path
+from bowerbird.analysis.proposals.catalog import CATALOG, IN_FILE, ProposalKind
+from bowerbird.analysis.proposals.contexts import assemble, current_items, file_items, post_lines
+from bowerbird.analysis.proposals.sources import current_file, rank_sources
+from bowerbird.analysis.repo import RepoView
+from bowerbird.analysis.tokens import RegexTokenCounter, TokenCounter
+
+
+@dataclass(frozen=True)
+class ProposalOptions:
+    prompt_tokens: int = 4072  # the whole prompt budget (RLPG: 4,072 + 24 generated)
+    proposal_share: float = 0.5  # share of the prompt a proposal's context may take (PL: its own)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    kind: ProposalKind
+    text: str  # the proposal context, to go before the in-file context
+    tokens: int
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.kind.id,
+            "source": self.kind.source,
+            "context_type": self.kind.context_type,
+            "text": self.text,
+            "tokens": self.tokens,
+        }
+
+
+def build_proposals(
+    repo: RepoView,
+    hole: Hole,
+    options: ProposalOptions = ProposalOptions(),
+    counter: TokenCounter | None = None,
+) -> list[Proposal]:
+    """The applicable proposals for `hole` (those with a non-empty context), plus in_file."""
+    counter = counter or RegexTokenCounter()
+    language = language_for_path(hole.path)
+    if language is None:
+        raise ValueError(f"{hole.path}: not a file of a supported language")
+    parsed = parse_source(language.name, hole.masked_text.encode("utf-8", "replace"))
+    current = current_file(repo, hole.path, parsed)
+    ranked = rank_sources(repo, current, hole)
+    header = lambda path: f"{LANGUAGES[language.name].header_comment} {path}"  # noqa: E731
+    budget = int(options.prompt_tokens * options.proposal_share)
+
+    def items_of(context_type: str):
+        def items(path: str) -> list[str]:
+            facts = repo.facts(path)
+            return file_items(facts, context_type) if facts is not None else []
+
+        return items
+
+    proposals = []
+    for kind in CATALOG:
+        if kind.source == IN_FILE:
+            text = ""
+        elif kind.post_lines_share is not None:
+            head = header(hole.path)
+            share = int(options.prompt_tokens * kind.post_lines_share) - counter.count(head)
+            lines = post_lines(hole.after, share, counter)
+            text = f"{head}\n{lines}" if lines else ""
+        elif kind.source == "current":
+            items, keep = current_items(parsed, kind.context_type, hole.line)
+            text = assemble([hole.path], lambda _: items, kind.context_type, budget, counter, header, keep)
+        else:
+            keep = "back" if kind.source == "parent_class" else "front"
+            text = assemble(ranked[kind.source], items_of(kind.context_type), kind.context_type,
+                            budget, counter, header, keep)
+        if text or kind.source == IN_FILE:
+            proposals.append(Proposal(kind, text, counter.count(text)))
+    return proposals

@@ -1,0 +1,116 @@
+"""Context types: what a proposal takes from each file, and fitting it into a token budget.
+
+Each file's context is headed by a comment with its path. Items are joined with spaces
+(identifiers, type identifiers, string literals) or newlines (signatures, fields, methods).
+Truncation follows RLPG: contexts after the hole and other files' contexts keep their front
+(best-ranked items first); Current's before-the-hole fallback and Parent Class keep their
+back. With several files, the best-ranked file comes last, next to the code being completed.
+Method names and bodies share the budget evenly between methods (RLPG), but never below
+MIN_METHOD_TOKENS a method: a file with hundreds of methods then gives its first methods
+whole instead of a bare `def` of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bowerbird.analysis.facts import FileFacts, ParsedFile, Span
+from bowerbird.analysis.tokens import Keep, TokenCounter
+
+MIN_METHOD_TOKENS = 48
+JOINERS = {
+    "method_names_and_bodies": "\n",
+    "method_names": "\n",
+    "identifiers": " ",
+    "type_identifiers": " ",
+    "string_literals": " ",
+    "field_declarations": "\n",
+}
+
+
+def file_items(facts: FileFacts, context_type: str) -> list[str]:
+    """The items a context type takes from a stored file, in file order."""
+    if context_type == "method_names_and_bodies":
+        return [f.text for f in facts.functions]
+    if context_type == "method_names":
+        return [f.signature for f in facts.functions]
+    if context_type == "field_declarations":
+        return [f.text for f in facts.fields]
+    return list(getattr(facts, context_type))
+
+
+def current_items(parsed: ParsedFile, context_type: str, hole_line: int) -> tuple[list[str], Keep]:
+    """Items of the current file: those after the hole's line (kept from the front) or, when
+    there are none, all of them (kept from the back, nearest the hole)."""
+    if context_type == "method_names":
+        spans: Sequence = [Span(f.signature, f.line, 0, f.end_line) for f in parsed.functions]
+    else:
+        spans = getattr(parsed, "fields" if context_type == "field_declarations" else context_type)
+    after = [s.text for s in spans if s.line > hole_line]
+    if after:
+        return list(dict.fromkeys(after)), "front"
+    return list(dict.fromkeys(s.text for s in spans)), "back"
+
+
+def take(
+    items: Sequence[str], joiner: str, budget: int, counter: TokenCounter, keep: Keep,
+    per_item: int | None = None,
+) -> tuple[str, int]:
+    """Join as many items as fit in `budget` tokens, from the front or from the back; the
+    last item that does not fit whole is cut. Returns (text, tokens used)."""
+    ordered = items if keep == "front" else list(reversed(items))
+    taken: list[str] = []
+    used = 0
+    joiner_cost = counter.count(joiner)
+    for item in ordered:
+        if per_item is not None:
+            item = counter.truncate(item, per_item, "front")
+        cost = counter.count(item) + (joiner_cost if taken else 0)
+        if used + cost > budget:
+            room = budget - used - (joiner_cost if taken else 0)
+            if room > 0:
+                taken.append(counter.truncate(item, room, keep))
+                used += counter.count(taken[-1]) + (joiner_cost if len(taken) > 1 else 0)
+            break
+        taken.append(item)
+        used += cost
+    if keep == "back":
+        taken.reverse()
+    return joiner.join(taken), used
+
+
+def assemble(
+    paths: Sequence[str],
+    items_of: Callable[[str], list[str]],
+    context_type: str,
+    budget: int,
+    counter: TokenCounter,
+    header: Callable[[str], str],
+    keep: Keep = "front",
+) -> str:
+    """The context of several files in rank order, within `budget` tokens."""
+    sections: list[str] = []
+    remaining = budget
+    joiner = JOINERS[context_type]
+    for path in paths:
+        head = header(path)
+        head_cost = counter.count(head)
+        if remaining <= head_cost:
+            break
+        items = items_of(path)
+        if not items:
+            continue
+        per_item = None
+        if context_type == "method_names_and_bodies":
+            per_item = max(MIN_METHOD_TOKENS, budget // len(items))
+        body, used = take(items, joiner, remaining - head_cost, counter, keep, per_item)
+        if not body:
+            continue
+        sections.append(f"{head}\n{body}")
+        remaining -= head_cost + used
+    return "\n".join(reversed(sections))
+
+
+def post_lines(after: str, budget: int, counter: TokenCounter) -> str:
+    """The lines after the hole, from the front, within `budget` tokens."""
+    return counter.truncate(after, budget, "front") if after.strip() else ""

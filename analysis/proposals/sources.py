@@ -1,0 +1,100 @@
+"""RLPG's prompt sources: which repository files each source draws from, in rank order.
+
+- Parent Class: the files defining the bases of the class enclosing the hole.
+- Import: imported repository files, nearest use of the imported name to the hole first.
+- Sibling (same directory), Similar Name (file names sharing a part), Child Class (files
+  subclassing a class of this file): most imports shared with the current file first.
+- Import of X: the files imported by the X files, most frequent first.
+Ties keep path order, so rankings are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from bowerbird.analysis.facts import FileFacts, ParsedFile
+from bowerbird.analysis.holes import Hole
+from bowerbird.analysis.modules import Resolution, enclosing_class, resolve_base, resolve_import
+from bowerbird.analysis.repo import RepoView
+from bowerbird.analysis.store import name_parts
+
+
+@dataclass(frozen=True)
+class CurrentFile:
+    """The file being completed, parsed live from its text with the hole's target removed."""
+
+    path: str
+    parsed: ParsedFile
+    facts: FileFacts
+    resolutions: tuple[Resolution, ...]  # one per import of `facts`
+
+    def import_keys(self) -> set[str]:
+        return {res.path or res.target for res in self.resolutions}
+
+
+def current_file(repo: RepoView, path: str, parsed: ParsedFile) -> CurrentFile:
+    facts = parsed.compact()
+    resolutions = tuple(resolve_import(imp, path, facts, repo.modules) for imp in facts.imports)
+    return CurrentFile(path, parsed, facts, resolutions)
+
+
+def rank_sources(repo: RepoView, current: CurrentFile, hole: Hole) -> dict[str, list[str]]:
+    """Ranked files of every source except `current`."""
+    language = current.facts.language
+    directory = str(PurePosixPath(current.path).parent).removeprefix(".")
+    siblings = [p for p in repo.store.paths_in_directory(directory, language) if p != current.path]
+    similar = [
+        p for p in repo.store.paths_with_name_parts(name_parts(current.path), language) if p != current.path
+    ]
+    children = repo.store.subclass_files(current.path, {c.name for c in current.facts.classes})
+    ranked = {
+        "parent_class": _parent_class_files(repo, current, hole),
+        "import": _import_files(current, hole),
+        "sibling": _by_shared_imports(repo, current, siblings),
+        "similar_name": _by_shared_imports(repo, current, similar),
+        "child_class": _by_shared_imports(repo, current, children),
+    }
+    for source in ("sibling", "similar_name", "parent_class", "child_class"):
+        ranked[f"import_of_{source}"] = _imports_of(repo, ranked[source], current.path)
+    return ranked
+
+
+def _parent_class_files(repo: RepoView, current: CurrentFile, hole: Hole) -> list[str]:
+    cls = enclosing_class(current.facts.classes, hole.line)
+    if cls is None:
+        return []
+    files = (
+        resolve_base(base, current.path, current.facts, list(current.resolutions), repo.modules)
+        for base in cls.bases
+    )
+    return list(dict.fromkeys(f for f in files if f and f != current.path))
+
+
+def _import_files(current: CurrentFile, hole: Hole) -> list[str]:
+    uses: dict[str, list[int]] = {}
+    for ident in current.parsed.identifiers:
+        uses.setdefault(ident.text, []).append(ident.line)
+    distance: dict[str, tuple[float, int]] = {}
+    for order, (imp, res) in enumerate(zip(current.facts.imports, current.resolutions)):
+        if res.path is None or res.path == current.path:
+            continue
+        lines = [line for line in uses.get(imp.bound or "", ()) if line != imp.line]
+        nearest = min((abs(line - hole.line) for line in lines), default=float("inf"))
+        distance[res.path] = min(distance.get(res.path, (nearest, order)), (nearest, order))
+    return sorted(distance, key=distance.__getitem__)
+
+
+def _by_shared_imports(repo: RepoView, current: CurrentFile, paths: list[str]) -> list[str]:
+    mine = current.import_keys()
+    targets = repo.store.import_targets(paths)
+    shared = {p: len(mine & {res or target for target, res in targets[p]}) for p in paths}
+    return sorted(paths, key=lambda p: (-shared[p], p))
+
+
+def _imports_of(repo: RepoView, paths: list[str], current_path: str) -> list[str]:
+    counts: Counter[str] = Counter()
+    for imports in repo.store.import_targets(paths).values():
+        counts.update(set(res for _, res in imports if res and res != current_path))
+    return [p for p, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]

@@ -1,0 +1,3 @@
+from bowerbird.cli import main
+
+raise SystemExit(main())

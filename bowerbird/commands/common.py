@@ -1,0 +1,59 @@
+"""Helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bowerbird.analysis.indexer import IndexOptions, IndexReport, index_repository
+from bowerbird.analysis.store import IndexStore, index_path_for
+from bowerbird.paths import default_index_dir
+from bowerbird.progress import ProgressLine
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported on stderr with exit code 2."""
+
+
+def add_index_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="where indexes are stored (default: the user cache dir)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                        help="gitignore-style pattern to leave out (repeatable)")
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def index_dir(args: argparse.Namespace) -> Path:
+    return (args.index_dir or default_index_dir()).expanduser().resolve()
+
+
+def existing_dir(path: Path) -> Path:
+    if not path.exists():
+        raise UsageError(f"{path}: no such directory")
+    if not path.is_dir():
+        raise UsageError(f"{path}: not a directory")
+    return path.resolve()
+
+
+def open_store(root: Path, args: argparse.Namespace) -> IndexStore:
+    return IndexStore(index_path_for(root, index_dir(args)), root)
+
+
+def refresh_index(store: IndexStore, args: argparse.Namespace) -> IndexReport:
+    """Bring the index up to date, with a progress line on stderr when it takes a while."""
+    progress = ProgressLine(f"indexing {store.root.name}")
+    try:
+        options = IndexOptions(exclude=tuple(args.exclude), workers=getattr(args, "workers", 0))
+        return index_repository(store, options, progress)
+    finally:
+        progress.close()
+
+
+def print_json(document: object) -> None:
+    json.dump(document, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
