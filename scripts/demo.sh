@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up (if needed), index a repository, and show the prompt proposals for one hole.
+# Usage: bash scripts/demo.sh [REPO [FILE LINE COL]]   (default: the fixture repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+repo="${1:-tests/data/pyrepo}"
+index_dir="${BOWERBIRD_INDEX_DIR:-$(mktemp -d)}"
+echo "== bowerbird index $repo" >&2
+.venv/bin/bowerbird index "$repo" --index-dir "$index_dir"
+if [ $# -ge 4 ]; then
+  file="$2"; line="$3"; col="$4"
+else
+  # The first hole RLPG would cut in the repository: a real line, split at its middle.
+  read -r file line col < <(.venv/bin/bowerbird holes "$repo" --per-file 1 --seed 0 | .venv/bin/python -c '
+import json, sys
+holes = [json.loads(l) for l in sys.stdin]
+hole = max(holes, key=lambda h: (len(h["target"]) > 8, h["line"] > 5, -len(h["path"])))
+print(sys.argv[1] + "/" + hole["path"], hole["line"], hole["col"])' "$repo")
+fi
+echo "== bowerbird proposals $file --line $line --col $col" >&2
+.venv/bin/bowerbird proposals "$file" --line "$line" --col "$col" --index-dir "$index_dir" --prompt-tokens 400 --show
