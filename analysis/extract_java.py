@@ -89,5 +89,5 @@ def _function(node: tree_sitter.Node, source: bytes) -> FunctionInfo:
         line=node.start_point[0],
         end_line=node.end_point[0],
         signature=" ".join(head.rstrip().rstrip(";").split()),
-        text=capped(text(node, source), MAX_FUNCTION_CHARS),
+        text=capped(" " * node.start_point[1] + text(node, source), MAX_FUNCTION_CHARS),
     )

@@ -129,7 +129,7 @@ def _function(node: tree_sitter.Node, source: bytes) -> FunctionInfo:
         line=node.start_point[0],
         end_line=node.end_point[0],
         signature=" ".join(source[node.start_byte : head_end].decode("utf-8", "replace").split()),
-        text=capped(text(node, source), MAX_FUNCTION_CHARS),
+        text=capped(" " * node.start_point[1] + text(node, source), MAX_FUNCTION_CHARS),
     )
 
 

@@ -62,7 +62,7 @@ class FunctionInfo:
     line: int  # first line of the definition (after decorators)
     end_line: int  # last line of the body
     signature: str  # "def f(self, x: int) -> str:" / "public int f(int x)"
-    text: str  # signature and body, capped at MAX_FUNCTION_CHARS
+    text: str  # signature and body as in the file (first line indented too), capped
 
 
 MAX_FUNCTION_CHARS = 8000

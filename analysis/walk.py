@@ -155,6 +155,22 @@ def walk(root: Path, exclude: tuple[str, ...] = ()) -> WalkResult:
     return result
 
 
+def excluded(root: Path, rel_path: str, rules: IgnoreRules) -> bool:
+    """Whether `walk` leaves out the file `rel_path` by a rule, whatever the file holds: an
+    ignored, built-in excluded or virtual-environment directory on its way, an ignore rule
+    for the file itself, a generated file name, or a link that leads out of the root."""
+    parts = rel_path.split("/")
+    for depth in range(1, len(parts)):
+        directory = "/".join(parts[:depth])
+        if rules.ignored(directory, is_dir=True) or os.path.exists(os.path.join(root, directory, "pyvenv.cfg")):
+            return True
+    if rules.ignored(rel_path, is_dir=False) or _GENERATED_NAME.search(parts[-1]):
+        return True
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(root, rel_path))
+    return not (real == real_root or real.startswith(real_root + os.sep))
+
+
 def _link_inside(path: str, real_root: str, result: WalkResult) -> bool:
     real = os.path.realpath(path)
     if real == real_root or real.startswith(real_root + os.sep):

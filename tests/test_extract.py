@@ -59,6 +59,7 @@ def test_python_functions_have_signatures_and_method_flags():
         ("K.size", True, "async def size(self):"),
         ("top", False, "def top(a, b=2):"),
     ]
+    assert facts.functions[0].text.startswith("    def __init__(self")
     assert facts.functions[2].text == "def top(a, b=2):\n    class Inner(K):\n        pass\n    return a"
 
 

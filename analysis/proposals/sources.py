@@ -5,7 +5,7 @@
 - Sibling (same directory), Similar Name (file names sharing a part), Child Class (files
   subclassing a class of this file): most imports shared with the current file first.
 - Import of X: the files imported by the X files, most frequent first.
-Ties keep path order, so rankings are deterministic.
+Ties keep path order (imports: import order), so rankings are deterministic.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def current_file(repo: RepoView, path: str, parsed: ParsedFile) -> CurrentFile:
 def rank_sources(repo: RepoView, current: CurrentFile, hole: Hole) -> dict[str, list[str]]:
     """Ranked files of every source except `current`."""
     language = current.facts.language
-    directory = str(PurePosixPath(current.path).parent).removeprefix(".")
+    parent = PurePosixPath(current.path).parent
+    directory = "" if str(parent) == "." else str(parent)  # not removeprefix("."): `.github/`
     siblings = [p for p in repo.store.paths_in_directory(directory, language) if p != current.path]
     similar = [
         p for p in repo.store.paths_with_name_parts(name_parts(current.path), language) if p != current.path
@@ -74,7 +75,8 @@ def _parent_class_files(repo: RepoView, current: CurrentFile, hole: Hole) -> lis
 
 def _import_files(current: CurrentFile, hole: Hole) -> list[str]:
     uses: dict[str, list[int]] = {}
-    for ident in current.parsed.identifiers:
+    # Java class names used as types are type identifiers, not identifiers.
+    for ident in (*current.parsed.identifiers, *current.parsed.type_identifiers):
         uses.setdefault(ident.text, []).append(ident.line)
     distance: dict[str, tuple[float, int]] = {}
     for order, (imp, res) in enumerate(zip(current.facts.imports, current.resolutions)):
