@@ -213,7 +213,7 @@ def _commit(
         for entry in gone:
             store.delete_file(entry.id)
         report.files_deleted = len(gone)
-        if False:
+        if membership_changed or gone:
             link(store.db, None)
         elif changed_ids:
             link(store.db, changed_ids)
