@@ -192,14 +192,9 @@ def read_source(abspath: str) -> tuple[bytes | None, str | None]:
         return None, "too_large"
     if b"\0" in data[:BINARY_PROBE_BYTES]:
         return None, "binary"
-    if _looks_generated(data):
-        return None, "generated"
-    return data, None
-
-
-def _looks_generated(data: bytes) -> bool:
     header = b"\n".join(data.split(b"\n", _HEADER_LINES)[:_HEADER_LINES])
     if _GENERATED_MARK.search(header):
-        return True
-    lines = data.count(b"\n") + 1
-    return len(data) > 20_000 and len(data) / lines > 300  # minified: few, very long lines
+        return None, "generated"
+    if len(data) > 20_000 and len(data) / (data.count(b"\n") + 1) > 300:
+        return None, "minified"  # few, very long lines
+    return data, None

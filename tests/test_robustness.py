@@ -183,7 +183,7 @@ def test_minified_file_is_skipped(repo, tmp_path):
     write(repo, "long_but_normal.py", "value = 123456789\n" * 5_000)  # 90 KB of short lines
     store, report = index(repo, tmp_path)
     assert os.path.getsize(repo / "bundle.py") > 20_000
-    assert report.files_skipped == {"generated": 1}
+    assert report.files_skipped == {"minified": 1}
     assert set(store.files()) == {"long_but_normal.py"}
 
 
