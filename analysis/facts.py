@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Span:
-    """A piece of source text and where it is (0-based lines and columns, end exclusive)."""
+class Span(NamedTuple):
+    """A piece of source text and where it is (0-based lines and columns).
+
+    A named tuple rather than a dataclass: files have tens of thousands of these, and the
+    current file is parsed on every completion request."""
 
     text: str  # the item as it goes into a prompt (stripped)
     line: int  # first line
@@ -127,7 +130,7 @@ class FileFacts:
             imports=tuple(Import(**i) for i in data["imports"]),
             classes=tuple(ClassInfo(**{**c, "bases": tuple(c["bases"])}) for c in data["classes"]),
             functions=tuple(FunctionInfo(**f) for f in data["functions"]),
-            fields=tuple(Span(**f) for f in data["fields"]),
+            fields=tuple(Span(*f) for f in data["fields"]),
             identifiers=tuple(data["identifiers"]),
             type_identifiers=tuple(data["type_identifiers"]),
             string_literals=tuple(data["string_literals"]),

@@ -8,10 +8,12 @@ version) is moved aside and rebuilt, with a warning.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +23,7 @@ from bowerbird.analysis.facts import FileFacts
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,6 +38,12 @@ CREATE TABLE files (
     package TEXT,                   -- Java package declaration
     module TEXT,                    -- primary importable name (set by linking)
     facts BLOB NOT NULL             -- zlib(JSON(FileFacts))
+);
+CREATE TABLE contexts (             -- each context type's items, so a proposal reads only its own
+    file_id INTEGER NOT NULL,
+    context_type TEXT NOT NULL,     -- RLPG context type (method_names, identifiers, ...)
+    items BLOB NOT NULL,            -- zlib(JSON([str])), in file order; no row when empty
+    PRIMARY KEY (file_id, context_type)
 );
 CREATE TABLE modules (name TEXT NOT NULL, file_id INTEGER NOT NULL);
 CREATE INDEX modules_name ON modules(name);
@@ -68,7 +76,7 @@ CREATE INDEX symbols_name ON symbols(name);
 CREATE TABLE name_parts (part TEXT NOT NULL, file_id INTEGER NOT NULL);
 CREATE INDEX name_parts_part ON name_parts(part);
 """
-CHILD_TABLES = ("modules", "imports", "bases", "symbols", "name_parts")
+CHILD_TABLES = ("modules", "imports", "bases", "symbols", "name_parts", "contexts")
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,15 @@ class IndexStore:
         row = self.db.execute("SELECT facts FROM files WHERE path = ?", (path,)).fetchone()
         return FileFacts.from_blob(row[0]) if row else None
 
+    def context_items(self, path: str, context_type: str) -> list[str]:
+        """The items of one context type of a stored file (empty when it has none)."""
+        row = self.db.execute(
+            "SELECT c.items FROM contexts c JOIN files f ON f.id = c.file_id "
+            "WHERE f.path = ? AND c.context_type = ?",
+            (path, context_type),
+        ).fetchone()
+        return json.loads(zlib.decompress(row[0])) if row else []
+
     def all_facts(self) -> Iterator[tuple[int, str, FileFacts]]:
         for file_id, path, blob in self.db.execute("SELECT id, path, facts FROM files ORDER BY path"):
             yield file_id, path, FileFacts.from_blob(blob)
@@ -244,7 +261,7 @@ class IndexStore:
                 "facts=? WHERE id=?",
                 (*values, file_id),
             )
-            for table in ("imports", "bases", "symbols", "name_parts"):
+            for table in ("imports", "bases", "symbols", "name_parts", "contexts"):
                 db.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
         db.executemany(
             "INSERT INTO imports (file_id, seq, module, name, alias, level, line) VALUES (?,?,?,?,?,?,?)",
@@ -263,6 +280,14 @@ class IndexStore:
         )
         db.executemany(
             "INSERT INTO name_parts VALUES (?, ?)", [(part, file_id) for part in name_parts(path)]
+        )
+        db.executemany(
+            "INSERT INTO contexts VALUES (?, ?, ?)",
+            [
+                (file_id, context_type, zlib.compress(json.dumps(items).encode(), 1))
+                for context_type, items in context_items(facts).items()
+                if items
+            ],
         )
         return file_id
 
@@ -311,3 +336,15 @@ def name_parts(path: str) -> list[str]:
     stem = path.rpartition("/")[2].partition(".")[0]
     parts = (p.lower() for p in _NAME_PART.findall(stem))
     return list(dict.fromkeys(p for p in parts if len(p) >= 3 and p not in _COMMON_PARTS))
+
+
+def context_items(facts: FileFacts) -> dict[str, list[str]]:
+    """What each RLPG context type takes from a file, in file order."""
+    return {
+        "method_names_and_bodies": [f.text for f in facts.functions],
+        "method_names": [f.signature for f in facts.functions],
+        "identifiers": list(facts.identifiers),
+        "type_identifiers": list(facts.type_identifiers),
+        "string_literals": list(facts.string_literals),
+        "field_declarations": [f.text for f in facts.fields],
+    }

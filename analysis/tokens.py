@@ -31,9 +31,17 @@ class RegexTokenCounter:
     def truncate(self, text: str, max_tokens: int, keep: Keep) -> str:
         if max_tokens <= 0:
             return ""
-        tokens = list(self._TOKEN.finditer(text))
-        if len(tokens) <= max_tokens:
+        if keep == "front":  # stop scanning once past the limit: texts can be whole files
+            for seen, token in enumerate(self._TOKEN.finditer(text), 1):
+                if seen == max_tokens:
+                    return text[: token.end()]
             return text
-        if keep == "front":
-            return text[: tokens[max_tokens - 1].end()]
-        return text[tokens[-max_tokens].start() :]
+        window = max_tokens * 8
+        while True:  # scan growing tails; the first token of a tail may be cut, so need one more
+            tail = text[-window:]
+            tokens = [m.start() for m in self._TOKEN.finditer(tail)]
+            if len(tokens) > max_tokens:
+                return tail[tokens[-max_tokens]:]
+            if window >= len(text):
+                return text if len(tokens) <= max_tokens else tail[tokens[-max_tokens]:]
+            window *= 2

@@ -18,7 +18,7 @@ import pytest
 import bowerbird.analysis.indexer as indexer_module
 import bowerbird.analysis.walk as walk_module
 from bowerbird.analysis.indexer import IndexOptions, index_repository
-from bowerbird.analysis.store import IndexStore, index_path_for
+from bowerbird.analysis.store import SCHEMA_VERSION, IndexStore, index_path_for
 from bowerbird.analysis.walk import MAX_FILE_BYTES
 from bowerbird.cli import main
 
@@ -355,7 +355,7 @@ def _assert_rebuilt(repo: Path, tmp_path: Path, index_path: Path, old: bytes, ca
     report = index_repository(store)
     assert (report.files_total, report.files_indexed) == (1, 1)
     assert set(store.files()) == {"a.py"}
-    assert store.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("1",)
+    assert store.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (SCHEMA_VERSION,)
     store.close()
     # and the rebuilt index opens cleanly next time
     caplog.clear()

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from bowerbird.analysis.extract import parse_source
 from bowerbird.analysis.holes import Hole
 from bowerbird.analysis.languages import LANGUAGES, language_for_path
 from bowerbird.analysis.proposals.catalog import CATALOG, IN_FILE, ProposalKind
-from bowerbird.analysis.proposals.contexts import assemble, current_items, file_items, post_lines
+from bowerbird.analysis.proposals.contexts import assemble, current_items, post_lines
 from bowerbird.analysis.proposals.sources import current_file, rank_sources
-from bowerbird.analysis.repo import RepoView
-from bowerbird.analysis.tokens import RegexTokenCounter, TokenCounter
+from bowerbird.analysis.repo import Items, RepoView
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,12 @@ class Proposal:
         }
 
 
-def build_proposals(
-    repo: RepoView,
-    hole: Hole,
-    options: ProposalOptions = ProposalOptions(),
-    counter: TokenCounter | None = None,
-) -> list[Proposal]:
-    """The applicable proposals for `hole` (those with a non-empty context), plus in_file."""
-    counter = counter or RegexTokenCounter()
+def build_proposals(repo: RepoView, hole: Hole, options: ProposalOptions = ProposalOptions()) -> list[Proposal]:
+    """The applicable proposals for `hole` (those with a non-empty context), plus in_file.
+
+    Token budgets are counted with the view's counter (a model's tokenizer, or the regex
+    approximation)."""
+    counter = repo.counter
     language = language_for_path(hole.path)
     if language is None:
         raise ValueError(f"{hole.path}: not a file of a supported language")
@@ -52,13 +50,6 @@ def build_proposals(
     ranked = rank_sources(repo, current, hole)
     header = lambda path: f"{LANGUAGES[language.name].header_comment} {path}"  # noqa: E731
     budget = int(options.prompt_tokens * options.proposal_share)
-
-    def items_of(context_type: str):
-        def items(path: str) -> list[str]:
-            facts = repo.facts(path)
-            return file_items(facts, context_type) if facts is not None else []
-
-        return items
 
     proposals = []
     for kind in CATALOG:
@@ -74,8 +65,12 @@ def build_proposals(
             text = assemble([hole.path], lambda _: items, kind.context_type, budget, counter, header, keep)
         else:
             keep = "back" if kind.source == "parent_class" else "front"
-            text = assemble(ranked[kind.source], items_of(kind.context_type), kind.context_type,
-                            budget, counter, header, keep)
+            items_of = functools.partial(_file_items, repo, kind.context_type)
+            text = assemble(ranked[kind.source], items_of, kind.context_type, budget, counter, header, keep)
         if text or kind.source == IN_FILE:
             proposals.append(Proposal(kind, text, counter.count(text)))
     return proposals
+
+
+def _file_items(repo: RepoView, context_type: str, path: str) -> Items:
+    return repo.items(path, context_type)

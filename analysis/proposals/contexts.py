@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bowerbird.analysis.facts import FileFacts, ParsedFile, Span
+from bowerbird.analysis.facts import ParsedFile, Span
+from bowerbird.analysis.repo import Items
 from bowerbird.analysis.tokens import Keep, TokenCounter
 
 MIN_METHOD_TOKENS = 48
@@ -28,49 +29,40 @@ JOINERS = {
 }
 
 
-def file_items(facts: FileFacts, context_type: str) -> list[str]:
-    """The items a context type takes from a stored file, in file order."""
-    if context_type == "method_names_and_bodies":
-        return [f.text for f in facts.functions]
-    if context_type == "method_names":
-        return [f.signature for f in facts.functions]
-    if context_type == "field_declarations":
-        return [f.text for f in facts.fields]
-    return list(getattr(facts, context_type))
-
-
-def current_items(parsed: ParsedFile, context_type: str, hole_line: int) -> tuple[list[str], Keep]:
+def current_items(parsed: ParsedFile, context_type: str, hole_line: int) -> tuple[Items, Keep]:
     """Items of the current file: those after the hole's line (kept from the front) or, when
     there are none, all of them (kept from the back, nearest the hole)."""
     if context_type == "method_names":
         spans: Sequence = [Span(f.signature, f.line, 0, f.end_line) for f in parsed.functions]
     else:
         spans = getattr(parsed, "fields" if context_type == "field_declarations" else context_type)
-    after = [s.text for s in spans if s.line > hole_line]
-    if after:
-        return list(dict.fromkeys(after)), "front"
-    return list(dict.fromkeys(s.text for s in spans)), "back"
+    texts = list(dict.fromkeys(s.text for s in spans if s.line > hole_line))
+    keep: Keep = "front"
+    if not texts:
+        texts, keep = list(dict.fromkeys(s.text for s in spans)), "back"
+    return Items(texts, None), keep
 
 
 def take(
-    items: Sequence[str], joiner: str, budget: int, counter: TokenCounter, keep: Keep,
-    per_item: int | None = None,
+    items: Items, joiner: str, budget: int, counter: TokenCounter, keep: Keep, per_item: int | None = None
 ) -> tuple[str, int]:
     """Join as many items as fit in `budget` tokens, from the front or from the back; the
     last item that does not fit whole is cut. Returns (text, tokens used)."""
-    ordered = items if keep == "front" else list(reversed(items))
+    order = range(len(items.texts)) if keep == "front" else range(len(items.texts) - 1, -1, -1)
     taken: list[str] = []
     used = 0
     joiner_cost = counter.count(joiner)
-    for item in ordered:
-        if per_item is not None:
-            item = counter.truncate(item, per_item, "front")
-        cost = counter.count(item) + (joiner_cost if taken else 0)
+    for index in order:
+        item = items.texts[index]
+        cost = items.tokens[index] if items.tokens is not None else counter.count(item)
+        if per_item is not None and cost > per_item:
+            item, cost = counter.truncate(item, per_item, "front"), per_item
+        cost += joiner_cost if taken else 0
         if used + cost > budget:
             room = budget - used - (joiner_cost if taken else 0)
             if room > 0:
                 taken.append(counter.truncate(item, room, keep))
-                used += counter.count(taken[-1]) + (joiner_cost if len(taken) > 1 else 0)
+                used = budget
             break
         taken.append(item)
         used += cost
@@ -81,7 +73,7 @@ def take(
 
 def assemble(
     paths: Sequence[str],
-    items_of: Callable[[str], list[str]],
+    items_of: Callable[[str], Items],
     context_type: str,
     budget: int,
     counter: TokenCounter,
@@ -98,11 +90,11 @@ def assemble(
         if remaining <= head_cost:
             break
         items = items_of(path)
-        if not items:
+        if not items.texts:
             continue
         per_item = None
         if context_type == "method_names_and_bodies":
-            per_item = max(MIN_METHOD_TOKENS, budget // len(items))
+            per_item = max(MIN_METHOD_TOKENS, budget // len(items.texts))
         body, used = take(items, joiner, remaining - head_cost, counter, keep, per_item)
         if not body:
             continue

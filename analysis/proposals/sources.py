@@ -90,13 +90,13 @@ def _import_files(current: CurrentFile, hole: Hole) -> list[str]:
 
 def _by_shared_imports(repo: RepoView, current: CurrentFile, paths: list[str]) -> list[str]:
     mine = current.import_keys()
-    targets = repo.store.import_targets(paths)
+    targets = repo.import_targets(paths)
     shared = {p: len(mine & {res or target for target, res in targets[p]}) for p in paths}
     return sorted(paths, key=lambda p: (-shared[p], p))
 
 
 def _imports_of(repo: RepoView, paths: list[str], current_path: str) -> list[str]:
     counts: Counter[str] = Counter()
-    for imports in repo.store.import_targets(paths).values():
+    for imports in repo.import_targets(paths).values():
         counts.update(set(res for _, res in imports if res and res != current_path))
     return [p for p, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
