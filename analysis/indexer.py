@@ -21,7 +21,7 @@ from pathlib import Path
 from bowerbird.analysis.extract import parse_source
 from bowerbird.analysis.facts import FileFacts
 from bowerbird.analysis.link import link
-from bowerbird.analysis.store import IndexStore, StoredFile, content_hash
+from bowerbird.analysis.store import EncodedFacts, IndexStore, StoredFile, content_hash, encode_facts
 from bowerbird.analysis.walk import IgnoreRules, SourceFile, excluded, read_source, walk
 from bowerbird.analysis.languages import language_for_path
 
@@ -72,6 +72,7 @@ class _Parsed:
     path: str
     digest: str | None = None  # None when skipped
     facts: FileFacts | None = None  # None when the content hash matched the stored one
+    blobs: EncodedFacts | None = None  # `facts` encoded for the store
     skipped: str | None = None
 
 
@@ -88,7 +89,7 @@ def _parse_one(job: tuple[str, str, str, str | None]) -> _Parsed:
     except Exception:  # a parser bug must not stop the whole run
         logger.exception("cannot parse %s", abspath)
         return _Parsed(path, skipped="parse_error")
-    return _Parsed(path, digest, facts)
+    return _Parsed(path, digest, facts, encode_facts(facts))
 
 
 def _is_fresh(stored: StoredFile | None, source: SourceFile) -> bool:
@@ -206,7 +207,9 @@ def _commit(
                 report.files_unchanged += 1
             else:
                 changed_ids.append(
-                    store.put_file(result.path, source.size, source.mtime_ns, checked_ns, result.digest, result.facts)
+                    store.put_file(
+                        result.path, source.size, source.mtime_ns, checked_ns, result.digest, result.facts, result.blobs
+                    )
                 )
                 report.files_indexed += 1
                 membership_changed |= previous is None

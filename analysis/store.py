@@ -80,6 +80,23 @@ CHILD_TABLES = ("modules", "imports", "bases", "symbols", "name_parts", "context
 
 
 @dataclass(frozen=True)
+class EncodedFacts:
+    """A file's facts as stored: made in the parser processes, so the writer only inserts."""
+
+    facts: bytes  # zlib(JSON(FileFacts))
+    contexts: dict[str, bytes]  # context type -> zlib(JSON(items)), non-empty types only
+
+
+def encode_facts(facts: FileFacts) -> EncodedFacts:
+    contexts = {
+        context_type: zlib.compress(json.dumps(items).encode(), 1)
+        for context_type, items in context_items(facts).items()
+        if items
+    }
+    return EncodedFacts(facts.to_blob(), contexts)
+
+
+@dataclass(frozen=True)
 class StoredFile:
     id: int
     path: str
@@ -242,12 +259,14 @@ class IndexStore:
 
     # -- writing (call inside `transaction()`) --------------------------------------------
     def put_file(
-        self, path: str, size: int, mtime_ns: int, checked_ns: int, digest: str, facts: FileFacts
+        self, path: str, size: int, mtime_ns: int, checked_ns: int, digest: str, facts: FileFacts,
+        blobs: EncodedFacts | None = None,
     ) -> int:
         """Insert or replace a file's row and its derived rows; linking fills resolutions."""
         db = self.db
+        blobs = blobs or encode_facts(facts)
         row = db.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
-        values = (facts.language, size, mtime_ns, checked_ns, digest, facts.package, facts.to_blob())
+        values = (facts.language, size, mtime_ns, checked_ns, digest, facts.package, blobs.facts)
         if row is None:
             file_id = db.execute(
                 "INSERT INTO files (path, language, size, mtime_ns, checked_ns, hash, package, facts) "
@@ -283,11 +302,7 @@ class IndexStore:
         )
         db.executemany(
             "INSERT INTO contexts VALUES (?, ?, ?)",
-            [
-                (file_id, context_type, zlib.compress(json.dumps(items).encode(), 1))
-                for context_type, items in context_items(facts).items()
-                if items
-            ],
+            [(file_id, context_type, blob) for context_type, blob in blobs.contexts.items()],
         )
         return file_id
 
