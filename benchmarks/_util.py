@@ -69,6 +69,13 @@ def _git_commit() -> str | None:
     return commit + ("-dirty" if dirty else "")
 
 
+def _short(commit: str | None) -> str:
+    """A commit id as printed in the tables: 12 hex digits, `-dirty` kept."""
+    if not commit:
+        return "unknown"
+    return commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
 def write_result(name: str, document: dict, output: Path | None = None) -> Path:
     path = output or RESULTS_DIR / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import copy_tree, environment, log, stdlib_root, table, verdict, write_result  # noqa: E402
+from _util import _short, copy_tree, environment, log, stdlib_root, table, verdict, write_result  # noqa: E402
 
 from bowerbird.analysis.indexer import IndexOptions, index_repository, update_files  # noqa: E402
 from bowerbird.analysis.store import IndexStore, index_path_for  # noqa: E402
@@ -138,6 +138,7 @@ def _ctags(tree: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
+    env = environment(args.workers or os.cpu_count())  # before running: the commit measured
     source = (args.root or stdlib_root()).resolve()
     skip = frozenset(DEFAULT_EXCLUDED_DIRS | {"site-packages"}) if args.root is None else DEFAULT_EXCLUDED_DIRS
     with tempfile.TemporaryDirectory(prefix="bowerbird-bench-") as temp:
@@ -188,7 +189,7 @@ def run(args: argparse.Namespace) -> dict:
     update_median = one["update_files_ms_median"]
     document = {
         "benchmark": "bench_index",
-        "environment": environment(args.workers or os.cpu_count()),
+        "environment": env,
         "tree": {
             "source": str(source),
             "copied_without": sorted(skip),
@@ -271,7 +272,7 @@ def render(doc: dict) -> str:
             rows.append(("  ratio bowerbird/ctags", f"{ctags['ratio_bowerbird_over_ctags']:.2f}x", "", ""))
     title = (
         f"bowerbird index benchmark: {tree['source']} "
-        f"(Python {env['python']}, {env['cpu_count']} cores, {env['workers']} workers)\n"
+        f"(Python {env['python']}, {env['cpu_count']} cores, {env['workers']} workers, commit {_short(env['git_commit'])})\n"
         f"edited file: {one['file']} ({one['file_lines']} lines, median size)"
         + (f"; large file: {large['file']} ({large['file_lines']} lines, line-weighted median)" if large else "")
     )

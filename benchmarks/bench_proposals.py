@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import (  # noqa: E402
-    REPO_ROOT, RESULTS_DIR, environment, log, percentile, stdlib_root, table, verdict, write_result,
+    REPO_ROOT, RESULTS_DIR, _short, environment, log, percentile, stdlib_root, table, verdict, write_result,
 )
 
 from bowerbird.analysis.holes import Hole, extract_holes, hole_at  # noqa: E402
@@ -108,6 +108,7 @@ def profile_holes(store: IndexStore, warmup: list[Hole], holes: list[Hole], top:
 
 
 def run(args: argparse.Namespace) -> dict:
+    env = environment()  # before running: the commit measured
     root = (args.root or stdlib_root()).resolve()
     exclude = STDLIB_EXCLUDE if args.root is None else ()
     with tempfile.TemporaryDirectory(prefix="bowerbird-bench-") as temp:
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> dict:
     slowest = sorted(zip(results, holes), key=lambda x: -x[0][0])[:10]
     document = {
         "benchmark": "bench_proposals",
-        "environment": environment(),
+        "environment": env,
         "index": {
             "root": str(root),
             "exclude": list(exclude),
@@ -199,7 +200,7 @@ def render(doc: dict) -> str:
     rows += [(f"  applicable: {s}", f"{frac * 100:.1f}% of holes", "", "")
              for s, frac in doc["source_applicable"].items()]
     title = (f"bowerbird proposals benchmark: {idx['root']} "
-             f"(Python {env['python']}, {env['cpu_count']} cores)")
+             f"(Python {env['python']}, {env['cpu_count']} cores, commit {_short(env['git_commit'])})")
     text = table(rows, title)
     text += "\nslowest holes:\n" + "\n".join(
         f"  {s['ms']:8.2f} ms  {s['path']}:{s['line'] + 1}:{s['col']}  ({s['proposals']} proposals)"
