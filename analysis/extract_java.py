@@ -38,11 +38,11 @@ def _dotted(node: tree_sitter.Node, source: bytes) -> str:
 
 def _import(node: tree_sitter.Node, source: bytes) -> Import:
     dotted = _dotted(node, source)
-    line = node.start_point[0]
+    line, end = node.start_point[0], node.end_point[0]
     if any(c.type == "asterisk" for c in node.children):
-        return Import(dotted, "*", None, 0, line)
+        return Import(dotted, "*", None, 0, line, end)
     module, _, name = dotted.rpartition(".")
-    return Import(module, name, None, 0, line)
+    return Import(module, name, None, 0, line, end)
 
 
 def _class(node: tree_sitter.Node, source: bytes) -> ClassInfo:
@@ -89,5 +89,6 @@ def _function(node: tree_sitter.Node, source: bytes) -> FunctionInfo:
         line=node.start_point[0],
         end_line=node.end_point[0],
         signature=" ".join(head.rstrip().rstrip(";").split()),
+        head_end_line=(body.start_point[0] if body is not None else node.end_point[0]),
         text=capped(" " * node.start_point[1] + text(node, source), MAX_FUNCTION_CHARS),
     )

@@ -46,9 +46,9 @@ def extract(captures: dict[str, list[tree_sitter.Node]], source: bytes, lines: i
 
 
 def _imports(node: tree_sitter.Node, source: bytes) -> list[Import]:
-    line = node.start_point[0]
+    line, end = node.start_point[0], node.end_point[0]
     if node.type == "import_statement":
-        return [_plain_import(child, source, line) for child in node.children_by_field_name("name")]
+        return [_plain_import(child, source, line, end) for child in node.children_by_field_name("name")]
     if node.type == "future_import_statement":
         module, level = "__future__", 0
     else:
@@ -56,7 +56,7 @@ def _imports(node: tree_sitter.Node, source: bytes) -> list[Import]:
         module, level = _module_and_level(module_node, source)
     names = node.children_by_field_name("name")
     if not names:  # `from m import *`
-        return [Import(module, "*", None, level, line)]
+        return [Import(module, "*", None, level, line, end)]
     result = []
     for child in names:
         if child.type == "aliased_import":
@@ -64,16 +64,16 @@ def _imports(node: tree_sitter.Node, source: bytes) -> list[Import]:
             alias = text(child.child_by_field_name("alias"), source)
         else:
             name, alias = text(child, source), None
-        result.append(Import(module, name, alias, level, line))
+        result.append(Import(module, name, alias, level, line, end))
     return result
 
 
-def _plain_import(child: tree_sitter.Node, source: bytes, line: int) -> Import:
+def _plain_import(child: tree_sitter.Node, source: bytes, line: int, end: int) -> Import:
     if child.type == "aliased_import":
         module = text(child.child_by_field_name("name"), source)
         alias = text(child.child_by_field_name("alias"), source)
-        return Import(module, None, alias, 0, line)
-    return Import(text(child, source), None, None, 0, line)
+        return Import(module, None, alias, 0, line, end)
+    return Import(text(child, source), None, None, 0, line, end)
 
 
 def _module_and_level(node: tree_sitter.Node | None, source: bytes) -> tuple[str, int]:
@@ -110,9 +110,10 @@ def _function(node: tree_sitter.Node, source: bytes) -> FunctionInfo:
     name = text(node.child_by_field_name("name"), source)
     body = node.child_by_field_name("body")
     head_end = body.start_byte if body is not None else node.end_byte
+    head_end_line = body.start_point[0] if body is not None else node.end_point[0]
     colon = next((c for c in node.children if c.type == ":"), None)
     if colon is not None:
-        head_end = colon.end_byte
+        head_end, head_end_line = colon.end_byte, colon.end_point[0]
     parent = node.parent
     if parent is not None and parent.type == "decorated_definition":
         parent = parent.parent
@@ -129,6 +130,7 @@ def _function(node: tree_sitter.Node, source: bytes) -> FunctionInfo:
         line=node.start_point[0],
         end_line=node.end_point[0],
         signature=" ".join(source[node.start_byte : head_end].decode("utf-8", "replace").split()),
+        head_end_line=head_end_line,
         text=capped(" " * node.start_point[1] + text(node, source), MAX_FUNCTION_CHARS),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 
@@ -35,6 +35,7 @@ class Import:
     alias: str | None  # `as` alias, if any
     level: int  # number of leading dots of a relative import (0: absolute)
     line: int  # 0-based line of the statement
+    end_line: int = field(default=-1, compare=False)  # last line of the statement
 
     @property
     def bound(self) -> str | None:
@@ -65,6 +66,7 @@ class FunctionInfo:
     line: int  # first line of the definition (after decorators)
     end_line: int  # last line of the body
     signature: str  # "def f(self, x: int) -> str:" / "public int f(int x)"
+    head_end_line: int  # last line of the signature
     text: str  # signature and body as in the file (first line indented too), capped
 
 

@@ -37,6 +37,11 @@ class Hole:
         return f"{self.prefix}\n{self.after}" if self.after else self.prefix
 
     @property
+    def document(self) -> str:
+        """The document (trailing spaces of the hole's line aside): what the editor holds."""
+        return f"{self.prefix}{self.target}\n{self.after}"
+
+    @property
     def line_prefix(self) -> str:
         return self.prefix.rpartition("\n")[2]
 

@@ -16,7 +16,8 @@ import pytest
 
 from bowerbird.analysis.extract import parse_source
 from bowerbird.analysis.holes import Hole, candidate_lines, hole_at, split_column
-from bowerbird.analysis.proposals import CATALOG, ProposalOptions, build_proposals
+from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
+from bowerbird.analysis.proposals.catalog import CATALOG
 from bowerbird.analysis.proposals.catalog import IN_FILE, OTHER_TYPES, SOURCES
 from bowerbird.analysis.proposals.sources import current_file, rank_sources
 from bowerbird.analysis.repo import RepoView

@@ -1,6 +1,4 @@
-"""RLPG prompt proposals: prompt source x context type, mined from the repository index."""
+"""RLPG prompt proposals: prompt source x context type, mined from the repository index.
 
-from bowerbird.analysis.proposals.build import Proposal, ProposalOptions, build_proposals
-from bowerbird.analysis.proposals.catalog import CATALOG, ProposalKind
-
-__all__ = ["CATALOG", "Proposal", "ProposalKind", "ProposalOptions", "build_proposals"]
+`build.build_proposals` is the entry point; `catalog` holds the 63 proposal kinds.
+"""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from bowerbird.analysis.extract import parse_source
 from bowerbird.analysis.holes import Hole
 from bowerbird.analysis.languages import LANGUAGES, language_for_path
 from bowerbird.analysis.proposals.catalog import CATALOG, IN_FILE, ProposalKind
-from bowerbird.analysis.proposals.contexts import assemble, current_items, post_lines
+from bowerbird.analysis.proposals.contexts import Items, assemble, current_items, post_lines
+from bowerbird.analysis.proposals.mask import mask_hole
 from bowerbird.analysis.proposals.sources import current_file, rank_sources
-from bowerbird.analysis.repo import Items, RepoView
+from bowerbird.analysis.repo import RepoView
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def build_proposals(repo: RepoView, hole: Hole, options: ProposalOptions = Propo
     language = language_for_path(hole.path)
     if language is None:
         raise ValueError(f"{hole.path}: not a file of a supported language")
-    parsed = parse_source(language.name, hole.masked_text.encode("utf-8", "replace"))
+    parsed = mask_hole(repo.parse_document(hole.path, language.name, hole.document), hole)
     current = current_file(repo, hole.path, parsed)
     ranked = rank_sources(repo, current, hole)
     header = lambda path: f"{LANGUAGES[language.name].header_comment} {path}"  # noqa: E731
@@ -54,21 +54,22 @@ def build_proposals(repo: RepoView, hole: Hole, options: ProposalOptions = Propo
     proposals = []
     for kind in CATALOG:
         if kind.source == IN_FILE:
-            text = ""
+            text, tokens = "", 0
         elif kind.post_lines_share is not None:
             head = header(hole.path)
             share = int(options.prompt_tokens * kind.post_lines_share) - counter.count(head)
             lines = post_lines(hole.after, share, counter)
             text = f"{head}\n{lines}" if lines else ""
+            tokens = counter.count(text)
         elif kind.source == "current":
             items, keep = current_items(parsed, kind.context_type, hole.line)
-            text = assemble([hole.path], lambda _: items, kind.context_type, budget, counter, header, keep)
+            text, tokens = assemble([hole.path], lambda _: items, kind.context_type, budget, counter, header, keep)
         else:
             keep = "back" if kind.source == "parent_class" else "front"
             items_of = functools.partial(_file_items, repo, kind.context_type)
-            text = assemble(ranked[kind.source], items_of, kind.context_type, budget, counter, header, keep)
+            text, tokens = assemble(ranked[kind.source], items_of, kind.context_type, budget, counter, header, keep)
         if text or kind.source == IN_FILE:
-            proposals.append(Proposal(kind, text, counter.count(text)))
+            proposals.append(Proposal(kind, text, tokens))
     return proposals
 
 

@@ -12,10 +12,12 @@ whole instead of a bare `def` of each.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from bowerbird.analysis.facts import ParsedFile, Span
-from bowerbird.analysis.repo import Items
 from bowerbird.analysis.tokens import Keep, TokenCounter
 
 MIN_METHOD_TOKENS = 48
@@ -27,6 +29,26 @@ JOINERS = {
     "string_literals": " ",
     "field_declarations": "\n",
 }
+
+
+@dataclass(frozen=True)
+class Items:
+    """One context type's items of one file, with token counts when they are worth keeping.
+
+    `tokens` is None for items used once (the current file's): they are counted while taken.
+    `ends[k]` is the cost of the first k+1 items joined with `joiner_cost` tokens between."""
+
+    texts: list[str]
+    tokens: list[int] | None
+    joiner_cost: int = 0
+    ends: list[int] = field(default_factory=list)
+
+    @classmethod
+    def counted(cls, texts: list[str], counter: TokenCounter, joiner: str) -> Items:
+        tokens = [counter.count(t) for t in texts]
+        joiner_cost = counter.count(joiner)
+        ends = list(itertools.accumulate(t + joiner_cost for t in tokens))
+        return cls(texts, tokens, joiner_cost, [e - joiner_cost for e in ends])
 
 
 def current_items(parsed: ParsedFile, context_type: str, hole_line: int) -> tuple[Items, Keep]:
@@ -48,6 +70,8 @@ def take(
 ) -> tuple[str, int]:
     """Join as many items as fit in `budget` tokens, from the front or from the back; the
     last item that does not fit whole is cut. Returns (text, tokens used)."""
+    if items.tokens is not None and per_item is None:
+        return _take_counted(items, joiner, budget, counter, keep)
     order = range(len(items.texts)) if keep == "front" else range(len(items.texts) - 1, -1, -1)
     taken: list[str] = []
     used = 0
@@ -71,6 +95,34 @@ def take(
     return joiner.join(taken), used
 
 
+def _take_counted(items: Items, joiner: str, budget: int, counter: TokenCounter, keep: Keep) -> tuple[str, int]:
+    """`take` for items with known counts: how many fit is a binary search, not a loop."""
+    texts, tokens, ends, jc = items.texts, items.tokens, items.ends, items.joiner_cost
+    n = len(texts)
+    if keep == "front":
+        whole = bisect.bisect_right(ends, budget)  # items 0..whole-1 fit
+        used = ends[whole - 1] if whole else 0
+        chosen = texts[:whole]
+        if whole < n:
+            room = budget - used - (jc if whole else 0)
+            if room > 0:
+                chosen = [*chosen, counter.truncate(texts[whole], room, "front")]
+                used = budget
+        return joiner.join(chosen), used
+    total = ends[-1] if n else 0
+    k = 0  # the first item kept whole: items k..n-1 cost total - ends[k-1] - jc
+    if total > budget:
+        k = bisect.bisect_left(ends, total - jc - budget) + 1
+    chosen = texts[k:]
+    used = total if k == 0 else (total - ends[k - 1] - jc if chosen else 0)
+    if k:
+        room = budget - used - (jc if chosen else 0)
+        if room > 0:
+            chosen = [counter.truncate(texts[k - 1], room, "back"), *chosen]
+            used = budget
+    return joiner.join(chosen), used
+
+
 def assemble(
     paths: Sequence[str],
     items_of: Callable[[str], Items],
@@ -79,19 +131,22 @@ def assemble(
     counter: TokenCounter,
     header: Callable[[str], str],
     keep: Keep = "front",
-) -> str:
-    """The context of several files in rank order, within `budget` tokens."""
+) -> tuple[str, int]:
+    """The context of several files in rank order within `budget` tokens, and its tokens."""
     sections: list[str] = []
     remaining = budget
     joiner = JOINERS[context_type]
+    newline_cost = counter.count("\n")
     for path in paths:
-        head = header(path)
-        head_cost = counter.count(head)
-        if remaining <= head_cost:
+        if remaining <= 0:
             break
         items = items_of(path)
         if not items.texts:
             continue
+        head = header(path)
+        head_cost = counter.count(head) + newline_cost
+        if remaining <= head_cost:
+            break
         per_item = None
         if context_type == "method_names_and_bodies":
             per_item = max(MIN_METHOD_TOKENS, budget // len(items.texts))
@@ -99,8 +154,8 @@ def assemble(
         if not body:
             continue
         sections.append(f"{head}\n{body}")
-        remaining -= head_cost + used
-    return "\n".join(reversed(sections))
+        remaining -= head_cost + used + (newline_cost if len(sections) > 1 else 0)
+    return "\n".join(reversed(sections)), budget - remaining
 
 
 def post_lines(after: str, budget: int, counter: TokenCounter) -> str:

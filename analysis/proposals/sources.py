@@ -41,25 +41,43 @@ def current_file(repo: RepoView, path: str, parsed: ParsedFile) -> CurrentFile:
 
 
 def rank_sources(repo: RepoView, current: CurrentFile, hole: Hole) -> dict[str, list[str]]:
-    """Ranked files of every source except `current`."""
-    language = current.facts.language
-    parent = PurePosixPath(current.path).parent
-    directory = "" if str(parent) == "." else str(parent)  # not removeprefix("."): `.github/`
-    siblings = [p for p in repo.store.paths_in_directory(directory, language) if p != current.path]
-    similar = [
-        p for p in repo.store.paths_with_name_parts(name_parts(current.path), language) if p != current.path
-    ]
-    children = repo.store.subclass_files(current.path, {c.name for c in current.facts.classes})
+    """Ranked files of every source except `current`.
+
+    Only Parent Class and Import depend on the hole's position; the other rankings depend on
+    the file's imports and classes alone and are cached in the view."""
+    mine = frozenset(current.import_keys())
+    classes = frozenset(c.name for c in current.facts.classes)
     ranked = {
         "parent_class": _parent_class_files(repo, current, hole),
         "import": _import_files(current, hole),
-        "sibling": _by_shared_imports(repo, current, siblings),
-        "similar_name": _by_shared_imports(repo, current, similar),
-        "child_class": _by_shared_imports(repo, current, children),
     }
-    for source in ("sibling", "similar_name", "parent_class", "child_class"):
-        ranked[f"import_of_{source}"] = _imports_of(repo, ranked[source], current.path)
+    finders = {
+        "sibling": lambda: _siblings(repo, current),
+        "similar_name": lambda: _similar_names(repo, current),
+        "child_class": lambda: repo.store.subclass_files(current.path, classes),
+    }
+    for source, find in finders.items():
+        key = (source, current.path, mine, classes if source == "child_class" else None)
+        ranked[source] = repo.ranking(key, lambda find=find: _by_shared_imports(repo, mine, find()))
+        ranked[f"import_of_{source}"] = repo.ranking(
+            ("import_of", *key), lambda source=source: _imports_of(repo, ranked[source], current.path)
+        )
+    ranked["import_of_parent_class"] = repo.ranking(
+        ("import_of_parent_class", current.path, tuple(ranked["parent_class"])),
+        lambda: _imports_of(repo, ranked["parent_class"], current.path),
+    )
     return ranked
+
+
+def _siblings(repo: RepoView, current: CurrentFile) -> list[str]:
+    parent = PurePosixPath(current.path).parent
+    directory = "" if str(parent) == "." else str(parent)  # not removeprefix("."): `.github/`
+    return [p for p in repo.store.paths_in_directory(directory, current.facts.language) if p != current.path]
+
+
+def _similar_names(repo: RepoView, current: CurrentFile) -> list[str]:
+    paths = repo.store.paths_with_name_parts(name_parts(current.path), current.facts.language)
+    return [p for p in paths if p != current.path]
 
 
 def _parent_class_files(repo: RepoView, current: CurrentFile, hole: Hole) -> list[str]:
@@ -88,8 +106,7 @@ def _import_files(current: CurrentFile, hole: Hole) -> list[str]:
     return sorted(distance, key=distance.__getitem__)
 
 
-def _by_shared_imports(repo: RepoView, current: CurrentFile, paths: list[str]) -> list[str]:
-    mine = current.import_keys()
+def _by_shared_imports(repo: RepoView, mine: frozenset[str], paths: list[str]) -> list[str]:
     targets = repo.import_targets(paths)
     shared = {p: len(mine & {res or target for target, res in targets[p]}) for p in paths}
     return sorted(paths, key=lambda p: (-shared[p], p))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bowerbird.analysis.holes import HoleError, hole_at
 from bowerbird.analysis.languages import language_for_path
-from bowerbird.analysis.proposals import ProposalOptions, build_proposals
+from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
 from bowerbird.analysis.repo import RepoView
 from bowerbird.analysis.walk import read_source
 from bowerbird.commands.common import (
