@@ -72,6 +72,10 @@ class RepoView:
         self._documents[path] = (text, parsed)
         return parsed
 
+    def forget_document(self, path: str) -> None:
+        """Drop a document's cached parse (the editor closed it)."""
+        self._documents.pop(path, None)
+
     def ranking(self, key: Hashable, make: Callable[[], list[str]]) -> list[str]:
         """A file ranking that depends only on the index and on `key` (cached)."""
         return self._rankings.get_or_make(key, make)

@@ -8,7 +8,9 @@ index folder, or into --index-dir, which is reused (brought up to date) on later
 are drawn uniformly from all candidate lines (`extract_holes`: non-blank, non-comment lines,
 cut in the middle of the stripped text), seeded. One `RepoView` serves all holes (its facts
 cache is part of the design); the first --warmup holes are built untimed. Only the
-`build_proposals` call is timed. Results go to benchmarks/results/bench_proposals.json.
+`build_proposals` call is timed, twice per hole: cold (the document is parsed in the call) and
+warm (the same request again, with the document's parse cached as the server keeps it between
+edits). Results go to benchmarks/results/bench_proposals.json.
 
 Target: p95 <= 20 ms per hole. When the target fails (or with --profile), the timed holes
 are built again under cProfile with a fresh RepoView and the hotspots are printed.
@@ -68,15 +70,22 @@ def sample_holes(root: Path, exclude: tuple[str, ...], count: int, seed: int) ->
     return holes
 
 
-def time_holes(repo: RepoView, warmup: list[Hole], holes: list[Hole]) -> list[tuple[float, list]]:
+def time_holes(repo: RepoView, warmup: list[Hole], holes: list[Hole]) -> tuple[list[tuple[float, list]], list[float]]:
+    """Per hole: the cold time (the document is parsed in the call) with its proposals, and
+    the warm time (the same request again: the document's parse is cached, as the server keeps
+    it between edits)."""
     for hole in warmup:
         build_proposals(repo, hole)
-    results = []
+    results, warm = [], []
     for hole in holes:
+        repo.forget_document(hole.path)
         start = time.perf_counter()
         proposals = build_proposals(repo, hole)
         results.append(((time.perf_counter() - start) * 1000, proposals))
-    return results
+        start = time.perf_counter()
+        build_proposals(repo, hole)
+        warm.append((time.perf_counter() - start) * 1000)
+    return results, warm
 
 
 def _shorten_paths(text: str) -> str:
@@ -125,8 +134,9 @@ def run(args: argparse.Namespace) -> dict:
             warmup, holes = drawn[: args.warmup], drawn[args.warmup :]
             log(f"building proposals for {len(holes)} holes ...")
             repo = RepoView(store)
-            results = time_holes(repo, warmup, holes)
+            results, warm = time_holes(repo, warmup, holes)
             times = sorted(ms for ms, _ in results)
+            warm_times = sorted(warm)
             p95 = percentile(times, 95)
             profile = None
             if args.profile or p95 > TARGET_P95_MS:
@@ -161,6 +171,12 @@ def run(args: argparse.Namespace) -> dict:
             "mean": round(statistics.fmean(times), 3),
             "total": round(sum(times), 1),
         },
+        "warm_time_ms": {
+            "p50": round(percentile(warm_times, 50), 3),
+            "p95": round(percentile(warm_times, 95), 3),
+            "max": round(warm_times[-1], 3),
+            "mean": round(statistics.fmean(warm_times), 3),
+        },
         "proposals_per_hole": {
             "mean": round(statistics.fmean(counts), 2),
             "mean_without_in_file": round(statistics.fmean(counts) - 1, 2),
@@ -176,7 +192,11 @@ def run(args: argparse.Namespace) -> dict:
             {"path": h.path, "line": h.line, "col": h.col, "ms": round(ms, 3), "proposals": len(p)}
             for (ms, p), h in zip(results, holes)
         ],
-        "targets": {"p95_ms": {"target": TARGET_P95_MS, "value": round(p95, 3), "pass": p95 <= TARGET_P95_MS}},
+        "targets": {
+            "p95_ms": {"target": TARGET_P95_MS, "value": round(p95, 3), "pass": p95 <= TARGET_P95_MS},
+            "warm_p95_ms": {"target": TARGET_P95_MS, "value": round(percentile(warm_times, 95), 3),
+                            "pass": percentile(warm_times, 95) <= TARGET_P95_MS},
+        },
         "profile": profile,
     }
     return document
@@ -195,6 +215,10 @@ def render(doc: dict) -> str:
          verdict(doc["targets"]["p95_ms"]["pass"])),
         ("build_proposals max", f"{t['max']:.2f} ms", "", ""),
         ("build_proposals mean", f"{t['mean']:.2f} ms", "", ""),
+        ("warm (document parse cached) p50", f"{doc['warm_time_ms']['p50']:.2f} ms", "", ""),
+        ("warm p95", f"{doc['warm_time_ms']['p95']:.2f} ms", f"<= {TARGET_P95_MS:g} ms",
+         verdict(doc["targets"]["warm_p95_ms"]["pass"])),
+        ("warm max", f"{doc['warm_time_ms']['max']:.2f} ms", "", ""),
         ("applicable proposals/hole", f"{n['mean']:.2f} (incl. in_file; min {n['min']}, max {n['max']})", "", ""),
     ]
     rows += [(f"  applicable: {s}", f"{frac * 100:.1f}% of holes", "", "")
