@@ -53,6 +53,16 @@ def spans(nodes: Iterable[tree_sitter.Node], source: bytes) -> tuple[Span, ...]:
     return tuple(span(n, source) for n in nodes)
 
 
+def name_spans(nodes: Iterable[tree_sitter.Node], source: bytes) -> tuple[Span, ...]:
+    """Spans of single-line name nodes (identifiers): the hot path of parsing a document."""
+    result = []
+    append = result.append
+    for node in nodes:
+        row, col = node.start_point
+        append(Span(source[node.start_byte : node.end_byte].decode("utf-8", "replace"), row, col, row))
+    return tuple(result)
+
+
 def literal_spans(nodes: Iterable[tree_sitter.Node], source: bytes) -> tuple[Span, ...]:
     return tuple(
         span(n, source) for n in nodes if n.end_byte - n.start_byte <= MAX_LITERAL_CHARS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tree_sitter
 
-from bowerbird.analysis.extract import capped, enclosing_names, literal_spans, span, spans, text
+from bowerbird.analysis.extract import capped, enclosing_names, literal_spans, name_spans, span, spans, text
 from bowerbird.analysis.facts import MAX_FUNCTION_CHARS, ClassInfo, FunctionInfo, Import, ParsedFile
 
 _CLASSES = frozenset(
@@ -25,8 +25,8 @@ def extract(captures: dict[str, list[tree_sitter.Node]], source: bytes, lines: i
         classes=tuple(_class(node, source) for node in get("class")),
         functions=tuple(_function(node, source) for node in get("function")),
         fields=spans(get("field"), source),
-        identifiers=spans(get("identifier"), source),
-        type_identifiers=spans(get("type_identifier"), source),
+        identifiers=name_spans(get("identifier"), source),
+        type_identifiers=name_spans(get("type_identifier"), source),
         string_literals=literal_spans(get("string"), source),
     )
 

@@ -9,8 +9,8 @@ from bowerbird.analysis.extract import (
     descendants,
     enclosing_names,
     literal_spans,
+    name_spans,
     span,
-    spans,
     text,
 )
 from bowerbird.analysis.facts import (
@@ -39,7 +39,7 @@ def extract(captures: dict[str, list[tree_sitter.Node]], source: bytes, lines: i
         fields=tuple(
             span(node, source, capped(text(node, source), MAX_FIELD_CHARS)) for node in get("field")
         ),
-        identifiers=spans(get("identifier"), source),
+        identifiers=name_spans(get("identifier"), source),
         type_identifiers=_type_identifiers(get("type") + get("bases"), source),
         string_literals=literal_spans((n for n in get("string") if not _is_docstring(n)), source),
     )
@@ -142,7 +142,7 @@ def _type_identifiers(nodes: list[tree_sitter.Node], source: bytes) -> tuple[Spa
             if name.parent is not None and name.parent.type == "keyword_argument":
                 continue  # metaclass=ABCMeta is not a type use
             found[name.start_byte] = name
-    return spans((found[key] for key in sorted(found)), source)
+    return name_spans((found[key] for key in sorted(found)), source)
 
 
 def _is_docstring(node: tree_sitter.Node) -> bool:

@@ -8,6 +8,7 @@ boundaries and serialise to JSON without surprises.
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -87,6 +88,17 @@ class ParsedFile:
     identifiers: tuple[Span, ...]
     type_identifiers: tuple[Span, ...]
     string_literals: tuple[Span, ...]
+
+    @functools.cached_property
+    def name_uses(self) -> dict[str, list[tuple[int, int, int]]]:
+        """Where each name is used: (line, start column, end column) in source order, from
+        identifiers and type identifiers (Java class names used as types are the latter)."""
+        uses: dict[str, list[tuple[int, int, int]]] = {}
+        for span in (*self.identifiers, *self.type_identifiers):
+            uses.setdefault(span.text, []).append((span.line, span.col, span.col + len(span.text.encode())))
+        for positions in uses.values():
+            positions.sort()
+        return uses
 
     def compact(self) -> FileFacts:
         return FileFacts(

@@ -36,8 +36,8 @@ def proposals_by_id(repo: RepoView, hole: Hole, prompt_tokens: int = 4072) -> di
 
 def ranked(repo: RepoView, hole: Hole) -> dict[str, list[str]]:
     language = "java" if hole.path.endswith(".java") else "python"
-    parsed = parse_source(language, hole.masked_text.encode())
-    return rank_sources(repo, current_file(repo, hole.path, parsed), hole)
+    document = parse_source(language, hole.document.encode())
+    return rank_sources(repo, current_file(repo, hole.path, document, hole), hole)
 
 
 def kind_id(source: str, context_type: str) -> int:

@@ -9,7 +9,6 @@ from bowerbird.analysis.holes import Hole
 from bowerbird.analysis.languages import LANGUAGES, language_for_path
 from bowerbird.analysis.proposals.catalog import CATALOG, IN_FILE, ProposalKind
 from bowerbird.analysis.proposals.contexts import Items, assemble, current_items, post_lines
-from bowerbird.analysis.proposals.mask import mask_hole
 from bowerbird.analysis.proposals.sources import current_file, rank_sources
 from bowerbird.analysis.repo import RepoView
 
@@ -45,8 +44,8 @@ def build_proposals(repo: RepoView, hole: Hole, options: ProposalOptions = Propo
     language = language_for_path(hole.path)
     if language is None:
         raise ValueError(f"{hole.path}: not a file of a supported language")
-    parsed = mask_hole(repo.parse_document(hole.path, language.name, hole.document), hole)
-    current = current_file(repo, hole.path, parsed)
+    current = current_file(repo, hole.path, repo.parse_document(hole.path, language.name, hole.document), hole)
+    parsed = current.parsed
     ranked = rank_sources(repo, current, hole)
     header = lambda path: f"{LANGUAGES[language.name].header_comment} {path}"  # noqa: E731
     budget = int(options.prompt_tokens * options.proposal_share)

@@ -9,6 +9,7 @@ lines after the hole show, so the target cannot leak into any proposal.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 from bowerbird.analysis.facts import ParsedFile, Span
@@ -31,7 +32,16 @@ def mask_hole(parsed: ParsedFile, hole: Hole) -> ParsedFile:
         classes=tuple(replace(c, bases=()) if c.line == line else c for c in parsed.classes),
         functions=tuple(f for f in parsed.functions if not f.line <= line <= f.head_end_line),
         fields=tuple(filter(visible, parsed.fields)),
-        identifiers=tuple(filter(visible, parsed.identifiers)),
-        type_identifiers=tuple(filter(visible, parsed.type_identifiers)),
+        identifiers=_mask_names(parsed.identifiers, line, visible),
+        type_identifiers=_mask_names(parsed.type_identifiers, line, visible),
         string_literals=tuple(filter(visible, parsed.string_literals)),
     )
+
+
+def _mask_names(names: tuple[Span, ...], line: int, visible) -> tuple[Span, ...]:
+    """Single-line spans in source order: only those on the hole's line need a look."""
+    start = bisect.bisect_left(names, line, key=lambda span: span.line)
+    end = bisect.bisect_right(names, line, lo=start, key=lambda span: span.line)
+    if start == end:
+        return names
+    return names[:start] + tuple(filter(visible, names[start:end])) + names[end:]

@@ -10,6 +10,7 @@ Ties keep path order (imports: import order), so rankings are deterministic.
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -17,27 +18,30 @@ from pathlib import PurePosixPath
 from bowerbird.analysis.facts import FileFacts, ParsedFile
 from bowerbird.analysis.holes import Hole
 from bowerbird.analysis.modules import Resolution, enclosing_class, resolve_base, resolve_import
+from bowerbird.analysis.proposals.mask import mask_hole
 from bowerbird.analysis.repo import RepoView
 from bowerbird.analysis.store import name_parts
 
 
 @dataclass(frozen=True)
 class CurrentFile:
-    """The file being completed, parsed live from its text with the hole's target removed."""
+    """The file being completed: its document's parse, and that parse as the hole sees it."""
 
     path: str
-    parsed: ParsedFile
-    facts: FileFacts
+    document: ParsedFile  # the whole document, target included: use only through `visible`
+    parsed: ParsedFile  # the document with the hole's target masked out
+    facts: FileFacts  # imports and classes of `parsed` (no name lists)
     resolutions: tuple[Resolution, ...]  # one per import of `facts`
 
     def import_keys(self) -> set[str]:
         return {res.path or res.target for res in self.resolutions}
 
 
-def current_file(repo: RepoView, path: str, parsed: ParsedFile) -> CurrentFile:
-    facts = parsed.compact()
+def current_file(repo: RepoView, path: str, document: ParsedFile, hole: Hole) -> CurrentFile:
+    parsed = mask_hole(document, hole)
+    facts = FileFacts(parsed.language, parsed.package, parsed.lines, parsed.imports, parsed.classes)
     resolutions = tuple(resolve_import(imp, path, facts, repo.modules) for imp in facts.imports)
-    return CurrentFile(path, parsed, facts, resolutions)
+    return CurrentFile(path, document, parsed, facts, resolutions)
 
 
 def rank_sources(repo: RepoView, current: CurrentFile, hole: Hole) -> dict[str, list[str]]:
@@ -92,18 +96,32 @@ def _parent_class_files(repo: RepoView, current: CurrentFile, hole: Hole) -> lis
 
 
 def _import_files(current: CurrentFile, hole: Hole) -> list[str]:
-    uses: dict[str, list[int]] = {}
-    # Java class names used as types are type identifiers, not identifiers.
-    for ident in (*current.parsed.identifiers, *current.parsed.type_identifiers):
-        uses.setdefault(ident.text, []).append(ident.line)
+    cursor = (hole.line, len(hole.line_prefix.encode("utf-8")))
     distance: dict[str, tuple[float, int]] = {}
     for order, (imp, res) in enumerate(zip(current.facts.imports, current.resolutions)):
         if res.path is None or res.path == current.path:
             continue
-        lines = [line for line in uses.get(imp.bound or "", ()) if line != imp.line]
-        nearest = min((abs(line - hole.line) for line in lines), default=float("inf"))
+        uses = current.document.name_uses.get(imp.bound or "", [])
+        nearest = _nearest_use(uses, cursor, skip_line=imp.line)
         distance[res.path] = min(distance.get(res.path, (nearest, order)), (nearest, order))
     return sorted(distance, key=distance.__getitem__)
+
+
+def _nearest_use(uses: list[tuple[int, int, int]], cursor: tuple[int, int], skip_line: int) -> float:
+    """Lines between the hole and the nearest visible use (none on the import's own line,
+    none reaching past the cursor on the hole's line)."""
+    line, col = cursor
+    start = bisect.bisect_left(uses, (line,))
+    best = float("inf")
+    for index in range(start - 1, -1, -1):  # before the hole's line
+        if uses[index][0] != skip_line:
+            best = line - uses[index][0]
+            break
+    for use_line, _, end_col in uses[start:]:  # the hole's line, then after it
+        if use_line == skip_line or (use_line == line and end_col > col):
+            continue
+        return min(best, use_line - line)
+    return best
 
 
 def _by_shared_imports(repo: RepoView, mine: frozenset[str], paths: list[str]) -> list[str]:
