@@ -90,12 +90,14 @@ class ParsedFile:
     string_literals: tuple[Span, ...]
 
     @functools.cached_property
-    def name_uses(self) -> dict[str, list[tuple[int, int, int]]]:
-        """Where each name is used: (line, start column, end column) in source order, from
-        identifiers and type identifiers (Java class names used as types are the latter)."""
+    def import_uses(self) -> dict[str, list[tuple[int, int, int]]]:
+        """Where each name bound by an import is used: (line, start column, end column) in
+        source order, from identifiers and type identifiers (Java class names used as types)."""
+        bound = {imp.bound for imp in self.imports}
         uses: dict[str, list[tuple[int, int, int]]] = {}
         for span in (*self.identifiers, *self.type_identifiers):
-            uses.setdefault(span.text, []).append((span.line, span.col, span.col + len(span.text.encode())))
+            if span.text in bound:
+                uses.setdefault(span.text, []).append((span.line, span.col, span.col + len(span.text.encode())))
         for positions in uses.values():
             positions.sort()
         return uses

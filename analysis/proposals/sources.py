@@ -101,7 +101,7 @@ def _import_files(current: CurrentFile, hole: Hole) -> list[str]:
     for order, (imp, res) in enumerate(zip(current.facts.imports, current.resolutions)):
         if res.path is None or res.path == current.path:
             continue
-        uses = current.document.name_uses.get(imp.bound or "", [])
+        uses = current.document.import_uses.get(imp.bound or "", [])
         nearest = _nearest_use(uses, cursor, skip_line=imp.line)
         distance[res.path] = min(distance.get(res.path, (nearest, order)), (nearest, order))
     return sorted(distance, key=distance.__getitem__)
