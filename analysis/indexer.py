@@ -133,10 +133,11 @@ def update_files(store: IndexStore, paths: Iterable[str], exclude: tuple[str, ..
     root = store.root
     rules = IgnoreRules(root, exclude)
     report = IndexReport(str(root), str(store.path))
-    stored = store.files()
+    paths = list(dict.fromkeys(paths))
+    stored = store.files(paths)
     sources: dict[str, SourceFile] = {}
     jobs, gone = [], []
-    for path in dict.fromkeys(paths):
+    for path in paths:
         language = language_for_path(path)
         abspath = os.path.join(root, path)
         try:

@@ -180,10 +180,13 @@ class IndexStore:
         self.db.execute("COMMIT")
 
     # -- reading ---------------------------------------------------------------------------
-    def files(self) -> dict[str, StoredFile]:
-        rows = self.db.execute(
-            "SELECT id, path, language, size, mtime_ns, checked_ns, hash FROM files"
-        ).fetchall()
+    def files(self, paths: list[str] | None = None) -> dict[str, StoredFile]:
+        """The stored state of every file, or of just `paths` (those that are stored)."""
+        query = "SELECT id, path, language, size, mtime_ns, checked_ns, hash FROM files"
+        if paths is None:
+            rows = self.db.execute(query).fetchall()
+        else:
+            rows = [r for p in paths for r in self.db.execute(query + " WHERE path = ?", (p,))]
         return {row[1]: StoredFile(*row) for row in rows}
 
     def facts(self, path: str) -> FileFacts | None:
