@@ -7,7 +7,7 @@ target is the rest of that line. Everything after the line stays visible (RLPG's
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -82,14 +82,17 @@ def split_column(line: str, split: Split, rng: random.Random) -> int:
 
 def extract_holes(
     root: Path, per_file: int | None = None, seed: int = 0, split: Split = "middle",
-    exclude: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (), progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[dict]:
     """Holes of every indexable file of `root`, deterministic for a seed.
 
     Each hole is `{"path", "line", "col", "target"}`; `per_file` samples that many lines per
-    file (all when None).
+    file (all when None). `progress(done, total)` is called after each file.
     """
-    for source in walk(root, exclude).files:
+    files = walk(root, exclude).files
+    for done, source in enumerate(files, 1):
+        if progress is not None:
+            progress(done, len(files))
         data, _ = read_source(source.abspath)
         if data is None:
             continue

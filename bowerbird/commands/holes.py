@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bowerbird.analysis.holes import extract_holes
 from bowerbird.commands.common import UsageError, add_json_option, existing_dir, print_json
+from bowerbird.progress import ProgressLine
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--per-file must be positive")
     if args.json and args.out == "-":
         raise UsageError("--json prints a summary on stdout: give the holes a file with --out")
-    holes = extract_holes(root, args.per_file, args.seed, args.split, tuple(args.exclude))
+    progress = ProgressLine(f"holes from {root.name}")
+    holes = extract_holes(root, args.per_file, args.seed, args.split, tuple(args.exclude), progress)
     files: Counter[str] = Counter()
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
     try:
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             out.write(json.dumps(hole, ensure_ascii=False) + "\n")
             files[hole["path"]] += 1
     finally:
+        progress.close()
         if out is not sys.stdout:
             out.close()
     summary = {"root": str(root), "holes": sum(files.values()), "files": len(files), "out": args.out}
