@@ -12,10 +12,10 @@ import logging
 import sys
 
 from bowerbird import __version__
-from bowerbird.commands import holes, index, proposals
+from bowerbird.commands import holes, index, proposals, serve
 from bowerbird.commands.common import UsageError
 
-COMMANDS = (index, proposals, holes)
+COMMANDS = (index, proposals, holes, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

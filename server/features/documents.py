@@ -1,0 +1,38 @@
+"""Document events beyond text sync (which pygls keeps): saves re-index, opens find roots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from bowerbird.server.app import BowerbirdServer
+from bowerbird.server.features.indexing import update
+from bowerbird.server.progress import with_progress
+
+
+def register(server: BowerbirdServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: BowerbirdServer, params: types.DidSaveTextDocumentParams) -> None:
+        await update(ls, [params.text_document.uri])
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: BowerbirdServer, params: types.DidOpenTextDocumentParams) -> None:
+        """A file outside every workspace root brings its repository in (editors opened on a
+        single file send no folders)."""
+        path = to_fs_path(params.text_document.uri)
+        if ls.workspaces is None or not path or not Path(path).is_file():
+            return
+        if ls.workspaces.root_of(Path(path)) is None:
+            from bowerbird.paths import find_root
+
+            root = ls.workspaces.add(find_root(Path(path), ls.workspaces.index_dir))
+            await with_progress(ls, f"Indexing {root.path.name}", lambda report: ls.workspaces.index(root, report))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: BowerbirdServer, params: types.DidCloseTextDocumentParams) -> None:
+        path = to_fs_path(params.text_document.uri)
+        root = ls.workspaces.root_of(Path(path)) if ls.workspaces is not None and path else None
+        if root is not None:
+            root.repo.forget_document(Path(path).resolve().relative_to(root.path).as_posix())

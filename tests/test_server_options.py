@@ -1,0 +1,50 @@
+"""Server options: camelCase on the wire, typed, each bad value replaced by its default."""
+
+from bowerbird.server.options import CompletionOptions, ServerOptions, parse_options, to_wire
+
+
+def test_defaults_when_nothing_is_sent():
+    assert parse_options(None) == (ServerOptions(), [])
+    assert parse_options({}) == (ServerOptions(), [])
+
+
+def test_camel_case_values_are_read_into_typed_fields():
+    options, problems = parse_options(
+        {"completion": {"maxTokens": 64, "temperature": 1, "backend": "openai", "url": "http://127.0.0.1:8000"},
+         "developerId": "ann", "indexDir": "/tmp/idx"}
+    )
+    assert problems == []
+    assert options.completion == CompletionOptions(max_tokens=64, temperature=1.0, backend="openai", url="http://127.0.0.1:8000")
+    assert (options.developer_id, options.index_dir) == ("ann", "/tmp/idx")
+
+
+def test_each_invalid_value_is_reported_and_replaced_by_its_default_only():
+    options, problems = parse_options(
+        {"completion": {"maxTokens": "many", "candidates": 0, "backend": "gpt", "debounceMs": 20, "enabled": "yes"}}
+    )
+    assert options.completion == CompletionOptions(debounce_ms=20)
+    assert problems == [
+        "completion.enabled: invalid value 'yes'; using True",
+        "completion.backend: invalid value 'gpt'; using 'embedded'",
+        "completion.maxTokens: invalid value 'many'; using 48",
+        "completion.candidates: invalid value 0; using 1",
+    ]
+
+
+def test_a_later_change_keeps_what_it_does_not_mention():
+    first, _ = parse_options({"completion": {"candidates": 3}})
+    second, _ = parse_options({"completion": {"temperature": 0.5}}, first)
+    assert (second.completion.candidates, second.completion.temperature) == (3, 0.5)
+
+
+def test_non_objects_and_unknown_keys():
+    assert parse_options([1]) == (ServerOptions(), ["options: expected an object, got [1]; using defaults"])
+    assert parse_options({"completion": "fast"})[1] == ["completion: expected an object, got 'fast'; using defaults"]
+    assert parse_options({"colour": "blue"}) == (ServerOptions(), [])
+    assert parse_options({"completion": {"maxTokens": True}})[1] == ["completion.maxTokens: invalid value True; using 48"]
+
+
+def test_wire_form_round_trips():
+    options, _ = parse_options({"completion": {"maxTokens": 7}, "developerId": "bo"})
+    assert parse_options(to_wire(options)) == (options, [])
+    assert to_wire(options)["completion"]["maxTokens"] == 7
