@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from bowerbird import __version__
 from bowerbird.server.options import ServerOptions, parse_options
-from bowerbird.server.workspaces import Workspaces
+
+if TYPE_CHECKING:  # the analysis modules load after `initialize` is answered
+    from bowerbird.server.workspaces import Workspaces
 
 logger = logging.getLogger(__name__)
 
