@@ -8,7 +8,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 log=.venv/pip-install.log
+# torch first, pinned: its CPU build (a bare `torch` would pull a multi-GB CUDA build).
 if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+       .venv/bin/python -m pip install --disable-pip-version-check "torch==${TORCH_VERSION:-2.13.0}" &&
        .venv/bin/python -m pip install --disable-pip-version-check -e '.[test]'; } >"$log" 2>&1; then
   cat "$log" >&2
   echo "setup failed (log above, also in $log)" >&2

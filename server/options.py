@@ -26,6 +26,7 @@ class CompletionOptions:
     temperature: float = 0.0  # 0: greedy
     candidates: int = 1  # candidates per request
     debounce_ms: int = 75  # wait this long after the last keystroke before generating
+    proposal: int = 62  # the RLPG proposal id whose context goes into the prompt (62: in-file only)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +48,7 @@ _CHECKS: dict[str, typing.Callable[[Any], bool]] = {
     "completion.temperature": lambda v: 0.0 <= v <= 2.0,
     "completion.candidates": lambda v: 1 <= v <= 16,
     "completion.debounce_ms": lambda v: 0 <= v <= 5000,
+    "completion.proposal": lambda v: 0 <= v <= 62,
 }
 
 

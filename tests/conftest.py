@@ -65,3 +65,11 @@ def javarepo(tmp_path_factory) -> Iterator[RepoView]:
     view = _indexed_copy("javarepo", tmp_path_factory.mktemp("javarepo"))
     yield view
     view.store.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny FIM-capable causal LM saved to a folder (see tests/tiny_model.py)."""
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))

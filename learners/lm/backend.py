@@ -1,0 +1,36 @@
+"""What every completion backend offers the pipeline."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bowerbird.analysis.tokens import TokenCounter
+from bowerbird.learners.lm.fim import FimTemplate
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str  # the composed prompt (FIM template already applied)
+    max_new_tokens: int = 48
+    candidates: int = 1
+    temperature: float = 0.0  # 0: greedy (one candidate per distinct result)
+    single_line: bool = True  # stop at the first newline of the completion
+    cancel: threading.Event = field(default_factory=threading.Event, compare=False)  # set: stop between tokens
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str  # what the model wrote after the prompt
+    score: float  # mean log-probability per generated token (higher is better)
+
+
+class Backend(Protocol):
+    name: str  # "transformers", "openai", ...
+    model: str  # path, id or served name
+    context_tokens: int  # prompt + generated tokens the model takes
+    fim: FimTemplate | None  # None: prompted left to right
+    counter: TokenCounter  # counts with the model's own tokenizer
+
+    def generate(self, request: GenerationRequest) -> list[Candidate]: ...

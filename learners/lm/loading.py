@@ -1,0 +1,44 @@
+"""Load the backend the options name; a clear error when it cannot be had."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from bowerbird.learners.lm.backend import Backend
+
+EMBEDDED_NAME = "code-lm"
+
+
+class BackendUnavailable(RuntimeError):
+    """The configured backend or model cannot be used; the message says what to do."""
+
+
+def embedded_checkpoint() -> Path | None:
+    """The shipped default model's folder, if this installation has one."""
+    folder = Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / EMBEDDED_NAME
+    return folder if (folder / "config.json").is_file() else None
+
+
+def load_backend(backend: str, model: str | None = None, url: str | None = None, device: str | None = None) -> Backend:
+    if backend == "embedded":
+        folder = embedded_checkpoint()
+        if folder is None:
+            raise BackendUnavailable(
+                "the embedded default model is not part of this installation yet; configure "
+                "backend 'transformers' with a model path or Hugging Face id"
+            )
+        model = str(folder)
+        backend = "transformers"
+    if backend == "transformers":
+        if not model:
+            raise BackendUnavailable("backend 'transformers' needs a model (a local path or a Hugging Face id)")
+        from bowerbird.learners.lm.hf import TransformersBackend
+
+        try:
+            return TransformersBackend(model, device)
+        except (OSError, ValueError) as error:
+            raise BackendUnavailable(f"cannot load model {model!r}: {error}") from error
+    if backend == "openai":
+        raise BackendUnavailable("backend 'openai' is not available yet in this version")
+    raise BackendUnavailable(f"unknown backend {backend!r}")

@@ -1,0 +1,109 @@
+"""The completion pipeline, without LSP: hole -> proposals -> chosen proposal -> prompt ->
+candidates -> post-processing -> ranking. The server and `bowerbird complete` share it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from bowerbird.analysis.holes import hole_at
+from bowerbird.analysis.languages import LANGUAGES, language_for_path
+from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
+from bowerbird.analysis.proposals.catalog import IN_FILE
+from bowerbird.analysis.repo import RepoView
+from bowerbird.learners.lm.backend import Backend, Candidate, GenerationRequest
+from bowerbird.learners.lm.prompt import compose
+from bowerbird.server.options import CompletionOptions
+from bowerbird.server.postprocess import CursorContext, postprocess
+from bowerbird.server.ranking import ModelScoreRanker, Ranker
+
+CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Completion:
+    candidates: list[Candidate]  # post-processed and ranked, best first
+    proposal: dict  # {"id", "source", "context_type"} of the proposal used
+    multiline: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)  # context, prompt, model, rank, total
+    cached: bool = False
+
+    def to_json(self) -> dict:
+        return {
+            "candidates": [{"text": c.text, "score": round(c.score, 4)} for c in self.candidates],
+            "proposal": self.proposal,
+            "multiline": self.multiline,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+class Pipeline:
+    """One repository's completion pipeline over one backend."""
+
+    def __init__(self, repo: RepoView, backend: Backend, options: CompletionOptions, ranker: Ranker | None = None):
+        self.repo = repo
+        self.backend = backend
+        self.options = options
+        self.ranker = ranker or ModelScoreRanker()
+        self._cache: OrderedDict[tuple, Completion] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def complete(self, path: str, text: str, line: int, col: int, cancel: threading.Event | None = None) -> Completion:
+        """Candidates for the cursor at (line, col) of `text`, the document at `path` (relative
+        to the repository root). HoleError when the position is outside the document."""
+        start = time.perf_counter()
+        hole = hole_at(path, text, line, col)
+        lines = text.split("\n")
+        line_text = lines[line].rstrip("\r")
+        cursor = CursorContext(line_text[:col], line_text[col:], lines[line + 1] if line + 1 < len(lines) else "")
+        suffix = line_text[col:] + ("\n" + hole.after if hole.after else "")
+        proposals = build_proposals(self.repo, hole, ProposalOptions(prompt_tokens=self.backend.context_tokens))
+        chosen = next((p for p in proposals if p.kind.id == self.options.proposal), None)
+        chosen = chosen or next(p for p in proposals if p.kind.source == IN_FILE)
+        proposal = {"id": chosen.kind.id, "source": chosen.kind.source, "context_type": chosen.kind.context_type}
+        key = (path, hole.prefix, suffix, chosen.text, self.options)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return Completion(cached.candidates, proposal, cached.multiline, {"total": (time.perf_counter() - start) * 1000}, True)
+        context_done = time.perf_counter()
+        language = language_for_path(path)
+        header = f"{LANGUAGES[language.name].header_comment} {path}" if language else f"# {path}"
+        prompt = compose(self.backend, chosen.text, header, hole.prefix, suffix, self.options.max_tokens)
+        prompt_done = time.perf_counter()
+        request = GenerationRequest(
+            prompt=prompt.text,
+            max_new_tokens=self.options.max_tokens,
+            candidates=self.options.candidates,
+            temperature=self.options.temperature,
+            single_line=not cursor.multiline,
+            cancel=cancel or threading.Event(),
+        )
+        raw = self.backend.generate(request)
+        model_done = time.perf_counter()
+        seen: dict[str, Candidate] = {}
+        for candidate in raw:
+            shown = postprocess(candidate.text, cursor)
+            if shown is not None and shown not in seen:
+                seen[shown] = Candidate(shown, candidate.score)
+        ranked = self.ranker.rank(list(seen.values()))
+        end = time.perf_counter()
+        completion = Completion(
+            ranked, proposal, cursor.multiline,
+            {
+                "context": (context_done - start) * 1000,
+                "prompt": (prompt_done - context_done) * 1000,
+                "model": (model_done - prompt_done) * 1000,
+                "rank": (end - model_done) * 1000,
+                "total": (end - start) * 1000,
+            },
+        )
+        if not request.cancel.is_set():
+            with self._lock:
+                self._cache[key] = completion
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return completion

@@ -1,0 +1,101 @@
+"""The completion pipeline with a real (tiny) transformers model."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bowerbird.learners.lm.backend import GenerationRequest
+from bowerbird.learners.lm.fim import detect_template
+from bowerbird.learners.lm.loading import BackendUnavailable, load_backend
+from bowerbird.learners.lm.prompt import compose
+from bowerbird.server.options import CompletionOptions
+from bowerbird.server.pipeline import Pipeline
+from bowerbird.server.postprocess import CursorContext, postprocess
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_model):
+    return load_backend("transformers", str(tiny_model))
+
+
+def test_backend_reads_context_and_fim_template_from_the_model(backend):
+    assert backend.context_tokens == 512
+    assert backend.fim.family == "starcoder"
+    assert backend.counter.count("def area(self):") == len(backend.tokenizer("def area(self):")["input_ids"])
+
+
+def test_completion_text_is_the_models_greedy_continuation(pyrepo, backend):
+    path = "shapes/circle.py"
+    text = (pyrepo.root / path).read_text()
+    line, col = 16, 15
+    options = CompletionOptions(max_tokens=12)
+    completion = Pipeline(pyrepo, backend, options).complete(path, text, line, col)
+    # The same prompt, generated directly: the pipeline adds nothing of its own.
+    lines = text.split("\n")
+    prefix = "\n".join(lines[:line] + [lines[line][:col]])
+    suffix = lines[line][col:] + "\n" + "\n".join(lines[line + 1 :])
+    prompt = compose(backend, "", f"# {path}", prefix, suffix, 12)
+    raw = backend.generate(GenerationRequest(prompt.text, max_new_tokens=12, single_line=True))
+    expected = postprocess(raw[0].text, CursorContext(lines[line][:col], lines[line][col:], lines[line + 1]))
+    assert [c.text for c in completion.candidates] == ([expected] if expected else [])
+    assert completion.proposal == {"id": 62, "source": "in_file", "context_type": "default"}
+    assert set(completion.timings_ms) == {"context", "prompt", "model", "rank", "total"}
+
+
+def test_a_repeated_request_is_answered_from_the_cache(pyrepo, backend):
+    path = "shapes/square.py"
+    text = (pyrepo.root / path).read_text()
+    pipeline = Pipeline(pyrepo, backend, CompletionOptions(max_tokens=8))
+    first = pipeline.complete(path, text, 10, 8)
+    again = pipeline.complete(path, text, 10, 8)
+    assert again.cached and not first.cached
+    assert again.candidates == first.candidates
+
+
+def test_the_chosen_proposal_goes_into_the_prompt(pyrepo, backend):
+    path = "shapes/circle.py"
+    text = (pyrepo.root / path).read_text()
+    completion = Pipeline(pyrepo, backend, CompletionOptions(max_tokens=4, proposal=14)).complete(path, text, 16, 15)
+    assert completion.proposal == {"id": 14, "source": "import", "context_type": "method_names_and_bodies"}
+
+
+def test_sampling_gives_several_distinct_candidates(backend):
+    request = GenerationRequest("def area(self):\n    return ", max_new_tokens=6, candidates=4, temperature=1.0)
+    candidates = backend.generate(request)
+    assert 1 <= len(candidates) <= 4
+    assert len({c.text for c in candidates}) == len(candidates)
+    assert [c.score for c in candidates] == sorted((c.score for c in candidates), reverse=True)
+
+
+def test_a_cancelled_request_stops_and_answers_nothing(backend):
+    cancel = threading.Event()
+    cancel.set()
+    assert backend.generate(GenerationRequest("x = ", max_new_tokens=32, cancel=cancel)) == []
+
+
+def test_prompt_fits_the_budget_and_keeps_the_code_next_to_the_cursor(backend):
+    prefix = "\n".join(f"value_{i} = {i}" for i in range(400)) + "\nresult = "
+    prompt = compose(backend, "# other.py\ndef helper(): pass", "# m.py", prefix, "\nprint(result)\n", 48)
+    assert prompt.tokens <= backend.context_tokens - 48
+    assert prompt.text.startswith("<fim_prefix>") and prompt.text.endswith("<fim_middle>")
+    assert "value_399 = 399\nresult = <fim_suffix>" in prompt.text
+    assert "value_0 = 0\n" not in prompt.text
+
+
+def test_fim_templates_are_detected_from_vocabularies():
+    assert detect_template({"<fim_prefix>", "<fim_suffix>", "<fim_middle>"}).family == "starcoder"
+    assert detect_template({"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"}).family == "qwen2.5-coder"
+    assert detect_template({"▁<PRE>", "▁<SUF>", "▁<MID>"}).family == "codellama"
+    assert detect_template({"def", "return"}) is None
+    assert detect_template({"<fim-prefix>", "<fim-suffix>", "<fim-middle>"}).format("a", "b") == "<fim-prefix>a<fim-suffix>b<fim-middle>"
+
+
+def test_unavailable_backends_say_what_to_do(tmp_path):
+    with pytest.raises(BackendUnavailable, match="needs a model"):
+        load_backend("transformers")
+    with pytest.raises(BackendUnavailable, match="cannot load model"):
+        load_backend("transformers", str(tmp_path / "missing"))
+    with pytest.raises(BackendUnavailable, match="embedded default model"):
+        load_backend("embedded")
