@@ -99,3 +99,29 @@ def test_unavailable_backends_say_what_to_do(tmp_path):
         load_backend("transformers", str(tmp_path / "missing"))
     with pytest.raises(BackendUnavailable, match="embedded default model"):
         load_backend("embedded")
+
+
+def test_complete_command_prints_the_design_shape(tiny_model, tmp_path, capsys):
+    import json
+    import shutil
+
+    from bowerbird.cli import main
+
+    repo = tmp_path / "repo"
+    shutil.copytree(__import__("tiny_model").FIXTURE, repo)
+    argv = ["complete", str(repo / "shapes/circle.py"), "--line", "16", "--col", "15", "--backend", "transformers",
+            "--model", str(tiny_model), "--max-tokens", "6", "--index-dir", str(tmp_path / "idx"), "--json"]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) >= {"candidates", "proposal", "timings_ms"}
+    assert set(result["timings_ms"]) == {"context", "prompt", "model", "rank", "total"}
+    assert all(set(c) == {"text", "score"} for c in result["candidates"])
+
+
+def test_complete_command_reports_a_missing_model_clearly(tmp_path, capsys):
+    from bowerbird.cli import main
+
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    assert main(["complete", str(source), "--line", "0", "--col", "4", "--index-dir", str(tmp_path / "i")]) == 2
+    assert "embedded default model is not part of this installation" in capsys.readouterr().err

@@ -1,0 +1,98 @@
+"""`bowerbird complete FILE --line L --col C`: one completion through the server's pipeline.
+
+Lines and columns are 0-based; columns count characters. The repository index is brought up
+to date first; the model loads on every call (the server keeps it loaded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from bowerbird.analysis.holes import HoleError
+from bowerbird.analysis.languages import language_for_path
+from bowerbird.analysis.repo import RepoView
+from bowerbird.analysis.walk import read_source
+from bowerbird.commands.common import (
+    UsageError,
+    add_index_options,
+    add_json_option,
+    index_dir,
+    open_store,
+    print_json,
+    refresh_index,
+)
+from bowerbird.paths import find_root
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from bowerbird.server.options import BACKENDS, CompletionOptions
+
+    defaults = CompletionOptions()
+    parser = sub.add_parser("complete", help="complete the code at a position", description=__doc__)
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--line", type=int, required=True, help="0-based line")
+    parser.add_argument("--col", type=int, required=True, help="0-based column (characters)")
+    parser.add_argument("--backend", choices=BACKENDS, default=defaults.backend)
+    parser.add_argument("--model", help="model path or Hugging Face id (transformers backend)")
+    parser.add_argument("--url", help="OpenAI-compatible server URL (openai backend)")
+    parser.add_argument("--device", help="force a device (cpu, cuda, mps)")
+    parser.add_argument("--max-tokens", type=int, default=defaults.max_tokens)
+    parser.add_argument("--candidates", type=int, default=defaults.candidates)
+    parser.add_argument("--temperature", type=float, default=defaults.temperature)
+    parser.add_argument("--proposal", type=int, default=defaults.proposal, help="RLPG proposal id (62: in-file only)")
+    add_index_options(parser)
+    add_json_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bowerbird.learners.lm.loading import BackendUnavailable, load_backend
+    from bowerbird.server.options import parse_options
+    from bowerbird.server.pipeline import Pipeline
+
+    file = args.file
+    if not file.is_file():
+        raise UsageError(f"{file}: no such file")
+    if language_for_path(file.name) is None:
+        raise UsageError(f"{file}: not a Python or Java file")
+    options, problems = parse_options({"completion": {
+        "backend": args.backend, "model": args.model, "url": args.url, "maxTokens": args.max_tokens,
+        "candidates": args.candidates, "temperature": args.temperature, "proposal": args.proposal,
+    }})
+    if problems:
+        raise UsageError("; ".join(problems))
+    data, reason = read_source(str(file))
+    if data is None:
+        raise UsageError(f"{file}: cannot be used ({reason})")
+    root = find_root(file, index_dir(args))
+    path = file.resolve().relative_to(root).as_posix()
+    started = time.perf_counter()
+    try:
+        backend = load_backend(args.backend, args.model, args.url, args.device)
+    except BackendUnavailable as error:
+        raise UsageError(str(error)) from None
+    load_ms = (time.perf_counter() - started) * 1000
+    store = open_store(root, args)
+    try:
+        refresh_index(store, args)
+        pipeline = Pipeline(RepoView(store), backend, options.completion)
+        try:
+            completion = pipeline.complete(path, data.decode("utf-8", "replace"), args.line, args.col)
+        except HoleError as error:
+            raise UsageError(f"{file}: {error}") from None
+    finally:
+        store.close()
+    if args.json:
+        print_json({**completion.to_json(), "model_load_ms": round(load_ms, 1)})
+        return 0
+    line = data.decode("utf-8", "replace").split("\n")[args.line]
+    print(f"{root}/{path}:{args.line}:{args.col}  {line[: args.col]}|{line[args.col:]}")
+    print(f"proposal {completion.proposal['id']} ({completion.proposal['source']}, {completion.proposal['context_type']}); "
+          f"{completion.timings_ms['total']:.0f} ms (model {completion.timings_ms.get('model', 0):.0f} ms)")
+    for candidate in completion.candidates or []:
+        print(f"  {candidate.score:7.3f}  {candidate.text!r}")
+    if not completion.candidates:
+        print("  (no candidate)")
+    return 0
