@@ -16,20 +16,24 @@ from pygls.lsp.server import LanguageServer
 from bowerbird import __version__
 from bowerbird.server.options import ServerOptions, parse_options
 
-if TYPE_CHECKING:  # the analysis modules load after `initialize` is answered
+from bowerbird.server.models import Models
+
+if TYPE_CHECKING:  # the analysis modules and the models load after `initialize` is answered
+    from bowerbird.server.feedback import FeedbackStore
+    from bowerbird.server.pipeline import Pipeline
     from bowerbird.server.workspaces import Workspaces
 
 logger = logging.getLogger(__name__)
-
-COMMANDS = ("bowerbird.reindex", "bowerbird.status")
-
 
 class BowerbirdServer(LanguageServer):
     def __init__(self, options: ServerOptions):
         super().__init__("bowerbird", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.options = options
-        self.workspaces: Workspaces | None = None  # set by `initialize`, when the index dir is known
+        self.workspaces: Workspaces | None = None  # set by `initialized`, when the index dir is known
         self.background: set[asyncio.Task] = set()
+        self.models = Models()
+        self._pipelines: dict[Path, tuple[object, Pipeline]] = {}
+        self._feedback: FeedbackStore | None = None
 
     def apply_options(self, raw: object) -> None:
         """Take options from the client; show what was rejected and keep its defaults."""
@@ -47,6 +51,37 @@ class BowerbirdServer(LanguageServer):
         task.add_done_callback(self.background.discard)
         return task
 
+    def close(self) -> None:
+        """Stop background work and close the stores (on shutdown)."""
+        for task in list(self.background):
+            task.cancel()
+        if self.workspaces is not None:
+            self.workspaces.close()
+        if self._feedback is not None:
+            self._feedback.close()
+
+    def pipeline_for(self, root) -> Pipeline:
+        """The completion pipeline of a workspace root, rebuilt when the model or options change."""
+        from bowerbird.server.pipeline import Pipeline
+
+        key = (id(self.models.backend), self.options.completion)
+        cached = self._pipelines.get(root.path)
+        if cached is None or cached[0] != key:
+            cached = self._pipelines[root.path] = (key, Pipeline(root.repo, self.models.backend, self.options.completion))
+        return cached[1]
+
+    def feedback_store(self) -> FeedbackStore:
+        if self._feedback is None:
+            from bowerbird.server.feedback import FeedbackStore
+
+            self._feedback = FeedbackStore(self.data_dir() / "feedback.sqlite")
+        return self._feedback
+
+    def data_dir(self) -> Path:
+        import platformdirs
+
+        return Path(self.options.data_dir).expanduser() if self.options.data_dir else Path(platformdirs.user_data_dir("bowerbird"))
+
     def index_dir(self) -> Path:
         from bowerbird.paths import default_index_dir
 
@@ -54,9 +89,9 @@ class BowerbirdServer(LanguageServer):
 
 
 def create_server(options: ServerOptions | None = None) -> BowerbirdServer:
-    from bowerbird.server.features import configuration, documents, indexing, lifecycle
+    from bowerbird.server.features import completion, configuration, documents, indexing, lifecycle
 
     server = BowerbirdServer(options or ServerOptions())
-    for feature in (lifecycle, indexing, documents, configuration):
+    for feature in (lifecycle, indexing, documents, configuration, completion):
         feature.register(server)
     return server

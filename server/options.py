@@ -39,6 +39,7 @@ class ServerOptions:
     completion: CompletionOptions = field(default_factory=CompletionOptions)
     diagnostics: DiagnosticsOptions = field(default_factory=DiagnosticsOptions)
     index_dir: str | None = None  # where repository indexes live (default: the user cache dir)
+    data_dir: str | None = None  # where the feedback store lives (default: the user data dir)
     developer_id: str | None = None  # whose accepts and rejects personalise the ranking
 
 

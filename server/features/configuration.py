@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from bowerbird.server.app import BowerbirdServer
+from bowerbird.server.features.completion import load_model
 
 
 def register(server: BowerbirdServer) -> None:
@@ -14,3 +15,5 @@ def register(server: BowerbirdServer) -> None:
         if isinstance(settings, dict) and "bowerbird" in settings:  # VS Code nests by section
             settings = settings["bowerbird"]
         ls.apply_options(settings)
+        if ls.workspaces is not None:  # after `initialized`: a new model loads in the background
+            ls.spawn(load_model(ls))

@@ -31,7 +31,10 @@ def status(ls: BowerbirdServer) -> dict:
     from bowerbird.server.options import to_wire
 
     roots = ls.workspaces.status() if ls.workspaces is not None else []
-    return {"version": ls.version, "roots": roots, "options": to_wire(ls.options)}
+    backend = ls.models.backend
+    model = {"loaded": backend is not None, "name": getattr(backend, "model", None),
+             "device": getattr(backend, "device", None), "error": ls.models.error}
+    return {"version": ls.version, "roots": roots, "model": model, "options": to_wire(ls.options)}
 
 
 def register(server: BowerbirdServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from bowerbird.server.app import BowerbirdServer
+from bowerbird.server.features.completion import load_model
 from bowerbird.server.features.indexing import index_all
 
 
@@ -23,13 +24,11 @@ def register(server: BowerbirdServer) -> None:
         for path in _workspace_paths(ls):
             ls.workspaces.add(path)
         ls.spawn(index_all(ls))
+        ls.spawn(load_model(ls))
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: BowerbirdServer, params: None) -> None:
-        for task in list(ls.background):
-            task.cancel()
-        if ls.workspaces is not None:
-            ls.workspaces.close()
+        ls.close()
 
 
 def _workspace_paths(ls: BowerbirdServer):

@@ -24,4 +24,9 @@ def test_server_answers_initialize_and_exits_when_stdin_closes(tmp_path):
     response = json.loads(body[: int(header.split(b"\r\n")[0].split(b": ")[1])])
     assert response["id"] == 1
     assert response["result"]["serverInfo"] == {"name": "bowerbird", "version": "0.1.0"}
-    assert response["result"]["capabilities"]["executeCommandProvider"]["commands"] == ["bowerbird.reindex", "bowerbird.status"]
+    capabilities = response["result"]["capabilities"]
+    assert sorted(capabilities["executeCommandProvider"]["commands"]) == [
+        "bowerbird.acceptCompletion", "bowerbird.reindex", "bowerbird.rejectCompletion", "bowerbird.status"
+    ]
+    assert capabilities["inlineCompletionProvider"] == {}
+    assert capabilities["completionProvider"]["triggerCharacters"] == [".", "(", " "]

@@ -1,0 +1,127 @@
+"""End to end: inline completions from the real server over stdio with a real (tiny) model,
+accepted through the item's command and found in the feedback store."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+FIXTURE = Path(__file__).parents[1] / "data" / "pyrepo"
+HOLE = ("shapes/circle.py", 16, 15)  # `        return |math.pi * self.radius ** 2`
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "bowerbird", "serve"]),
+                    params=["visual-studio-code", "neovim"])
+async def client(lsp_client: LanguageClient, request):
+    tmp = request.getfixturevalue("tmp_path")
+    model = request.getfixturevalue("tiny_model")
+    repo = tmp / "repo"
+    shutil.copytree(FIXTURE, repo)
+    capabilities = client_capabilities(request.param)
+    capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=capabilities,
+        workspace_folders=[types.WorkspaceFolder(uri=repo.as_uri(), name="repo")],
+        initialization_options={
+            "indexDir": str(tmp / "index"), "dataDir": str(tmp / "data"), "developerId": "tester",
+            "completion": {"backend": "transformers", "model": str(model), "debounceMs": 0, "maxTokens": 8},
+        },
+    ))
+    lsp_client.repo, lsp_client.tmp, lsp_client.model = repo, tmp, model
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def ready(client: LanguageClient) -> dict:
+    for _ in range(300):
+        status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.status"))
+        if status["model"]["loaded"] and status["roots"] and status["roots"][0]["indexed"]:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not ready: {status}")
+
+
+def open_document(client: LanguageClient, path: str) -> str:
+    file = client.repo / path
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=file.as_uri(), language_id="python", version=1, text=file.read_text())))
+    return file.as_uri()
+
+
+def expected_candidates(client: LanguageClient, path: str, line: int, col: int) -> list[str]:
+    """The same pipeline, run here on the same index and model."""
+    from bowerbird.analysis.repo import RepoView
+    from bowerbird.analysis.store import IndexStore, index_path_for
+    from bowerbird.learners.lm.loading import load_backend
+    from bowerbird.server.options import CompletionOptions
+    from bowerbird.server.pipeline import Pipeline
+
+    root = client.repo.resolve()
+    store = IndexStore(index_path_for(root, client.tmp / "index"), root)
+    try:
+        pipeline = Pipeline(RepoView(store), load_backend("transformers", str(client.model)),
+                            CompletionOptions(backend="transformers", model=str(client.model), debounce_ms=0, max_tokens=8))
+        return [c.text for c in pipeline.complete(path, (root / path).read_text(), line, col).candidates]
+    finally:
+        store.close()
+
+
+async def test_inline_completion_comes_from_the_model_and_acceptance_is_recorded(client: LanguageClient):
+    status = await ready(client)
+    assert status["model"]["name"] == str(client.model)
+    path, line, col = HOLE
+    uri = open_document(client, path)
+    result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+    ))
+    expected = expected_candidates(client, path, line, col)
+    assert expected, "the tiny model left nothing after post-processing at this hole"
+    items = result.items if isinstance(result, types.InlineCompletionList) else result
+    assert [item.insert_text for item in items] == expected
+    command = items[0].command
+    assert command.command == "bowerbird.acceptCompletion"
+    accepted = await client.workspace_execute_command_async(types.ExecuteCommandParams(command=command.command, arguments=command.arguments))
+    assert accepted is True
+    db = sqlite3.connect(client.tmp / "data" / "feedback.sqlite")
+    rows = db.execute("SELECT s.developer, s.path, s.line, s.col, c.candidate, c.kind FROM shown s JOIN choices c ON c.shown_id = s.id").fetchall()
+    assert rows == [("tester", path, line, col, 0, "accepted")]
+
+
+async def test_completion_items_complete_the_line_from_the_typed_word(client: LanguageClient):
+    await ready(client)
+    path, line, col = HOLE
+    uri = open_document(client, path)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col)))
+    expected = expected_candidates(client, path, line, col)
+    assert [item.text_edit.new_text for item in result.items] == expected  # no word typed before the cursor here
+    assert all(item.text_edit.range.end == types.Position(line=line, character=col) for item in result.items)
+
+
+async def test_unknown_documents_and_positions_get_an_empty_answer(client: LanguageClient):
+    await ready(client)
+    unknown = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=(client.repo / "nope.py").as_uri()),
+        position=types.Position(line=0, character=0),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    assert unknown is None
+    uri = open_document(client, HOLE[0])
+    past_end = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=10_000, character=3),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    assert past_end is None
+    # LSP: a character past the end of the line means the end of the line.
+    past_line_end = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=500),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    line_end = len((client.repo / HOLE[0]).read_text().split("\n")[0])
+    expected = expected_candidates(client, HOLE[0], 0, line_end)
+    assert [item.insert_text for item in (past_line_end.items if past_line_end else [])] == expected
