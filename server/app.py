@@ -34,6 +34,7 @@ class BowerbirdServer(LanguageServer):
         self.models = Models()
         self._pipelines: dict[Path, tuple[object, Pipeline]] = {}
         self._feedback: FeedbackStore | None = None
+        self.backend_failing = False  # a failure was reported; the next success is reported too
 
     def apply_options(self, raw: object) -> None:
         """Take options from the client; show what was rejected and keep its defaults."""

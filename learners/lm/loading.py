@@ -40,5 +40,16 @@ def load_backend(backend: str, model: str | None = None, url: str | None = None,
         except (OSError, ValueError) as error:
             raise BackendUnavailable(f"cannot load model {model!r}: {error}") from error
     if backend == "openai":
-        raise BackendUnavailable("backend 'openai' is not available yet in this version")
+        if not url:
+            raise BackendUnavailable("backend 'openai' needs the server's url (e.g. http://127.0.0.1:8000)")
+        import os
+
+        import httpx
+
+        from bowerbird.learners.lm.openai import OpenAIBackend
+
+        try:
+            return OpenAIBackend(url, model, api_key=os.environ.get("BOWERBIRD_API_KEY"))
+        except (httpx.HTTPError, ValueError) as error:
+            raise BackendUnavailable(f"cannot reach the completion server at {url}: {error}") from error
     raise BackendUnavailable(f"unknown backend {backend!r}")

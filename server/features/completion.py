@@ -78,6 +78,16 @@ async def complete(ls: BowerbirdServer, uri: str, position: types.Position) -> S
         raise
     except HoleError:
         return None
+    except Exception as error:  # the backend is down, slow or broken: answer empty, say so once
+        if not ls.backend_failing:
+            ls.backend_failing = True
+            logger.warning("completion failed: %s", error)
+            ls.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Warning, message=f"Bowerbird: completion failed ({error}); retrying on the next request"))
+        return None
+    if ls.backend_failing:
+        ls.backend_failing = False
+        ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message="Bowerbird: completions work again"))
     if document.version != version or not completion.candidates:
         return None
     line_text = text.split("\n")[line]

@@ -125,3 +125,54 @@ async def test_unknown_documents_and_positions_get_an_empty_answer(client: Langu
     line_end = len((client.repo / HOLE[0]).read_text().split("\n")[0])
     expected = expected_candidates(client, HOLE[0], 0, line_end)
     assert [item.insert_text for item in (past_line_end.items if past_line_end else [])] == expected
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "bowerbird", "serve"]))
+async def remote_client(lsp_client: LanguageClient, request):
+    """A server whose backend is an OpenAI-compatible server on loopback that the test controls."""
+    from openai_server import CompletionServer
+
+    from bowerbird.learners.lm.loading import load_backend
+
+    tmp = request.getfixturevalue("tmp_path")
+    local = load_backend("transformers", str(request.getfixturevalue("tiny_model")))
+    repo = tmp / "repo"
+    shutil.copytree(FIXTURE, repo)
+    served = CompletionServer(local, "tiny-starcoder").__enter__()
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities("neovim"),
+        workspace_folders=[types.WorkspaceFolder(uri=repo.as_uri(), name="repo")],
+        initialization_options={
+            "indexDir": str(tmp / "index"), "dataDir": str(tmp / "data"),
+            "completion": {"backend": "openai", "url": served.url, "debounceMs": 0, "maxTokens": 8},
+        },
+    ))
+    lsp_client.repo, lsp_client.served, lsp_client.local = repo, served, local
+    yield
+    await lsp_client.shutdown_session()
+    served.__exit__(None, None, None)
+
+
+async def test_a_backend_that_goes_down_gives_empty_answers_one_warning_and_recovers(remote_client: LanguageClient):
+    from openai_server import CompletionServer
+
+    client = remote_client
+    await ready(client)
+    path, line, col = HOLE
+    uri = open_document(client, path)
+
+    async def ask(character: int):
+        return await client.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=character),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+
+    assert (await ask(col)) is not None  # served
+    port = int(client.served.url.rsplit(":", 1)[1])
+    client.served.__exit__(None, None, None)  # the server goes away
+    assert (await ask(col - 1)) is None
+    assert (await ask(col - 2)) is None
+    warnings = [m.message for m in client.log_messages if "completion failed" in m.message]
+    assert len(warnings) == 1
+    client.served = CompletionServer(client.local, "tiny-starcoder", port=port).__enter__()  # back again
+    await ask(col - 3)
+    assert any("completions work again" in m.message for m in client.log_messages)
