@@ -125,3 +125,24 @@ def test_complete_command_reports_a_missing_model_clearly(tmp_path, capsys):
     source.write_text("x = 1\n")
     assert main(["complete", str(source), "--line", "0", "--col", "4", "--index-dir", str(tmp_path / "i")]) == 2
     assert "embedded default model is not part of this installation" in capsys.readouterr().err
+
+
+def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, capsys):
+    import json
+
+    from bowerbird.cli import main
+
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "pyproject.toml").write_text("")
+    argv = ["doctor", str(tmp_path / "repo"), "--index-dir", str(tmp_path / "i"), "--json"]
+    assert main([*argv, "--backend", "transformers", "--model", str(tiny_model)]) == 1  # not indexed yet
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"]["loads"] is True and report["model"]["fim"] == "starcoder"
+    assert report["model"]["test_completion"]["ms"] >= 0
+    assert report["problems"] == [f"{tmp_path / 'repo'} is not indexed yet: run `bowerbird index {tmp_path / 'repo'}` (the server also does it)"]
+    assert main(["index", str(tmp_path / "repo"), "--index-dir", str(tmp_path / "i")]) == 0
+    capsys.readouterr()
+    assert main(argv) == 1  # the embedded model is missing
+    report = json.loads(capsys.readouterr().out)
+    assert report["index"]["exists"] is True
+    assert [p.split(":")[0] for p in report["problems"]] == ["no completion model"]
