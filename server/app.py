@@ -6,6 +6,7 @@ No state lives at import time: everything a server knows hangs off its instance.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ class BowerbirdServer(LanguageServer):
         self._pipelines: dict[Path, tuple[object, Pipeline]] = {}
         self._feedback: FeedbackStore | None = None
         self.backend_failing = False  # a failure was reported; the next success is reported too
+        self.timings: collections.deque[dict] = collections.deque(maxlen=1000)  # recent pipeline stage timings
 
     def apply_options(self, raw: object) -> None:
         """Take options from the client; show what was rejected and keep its defaults."""

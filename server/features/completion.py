@@ -88,6 +88,8 @@ async def complete(ls: BowerbirdServer, uri: str, position: types.Position) -> S
     if ls.backend_failing:
         ls.backend_failing = False
         ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message="Bowerbird: completions work again"))
+    if not completion.cached:
+        ls.timings.append(completion.timings_ms)
     if document.version != version or not completion.candidates:
         return None
     line_text = text.split("\n")[line]

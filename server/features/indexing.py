@@ -34,7 +34,14 @@ def status(ls: BowerbirdServer) -> dict:
     backend = ls.models.backend
     model = {"loaded": backend is not None, "name": getattr(backend, "model", None),
              "device": getattr(backend, "device", None), "error": ls.models.error}
-    return {"version": ls.version, "roots": roots, "model": model, "options": to_wire(ls.options)}
+    timings = {}
+    for stage in ("context", "prompt", "model", "rank", "total"):
+        values = sorted(t[stage] for t in ls.timings if stage in t)
+        if values:
+            timings[stage] = {"p50": round(values[len(values) // 2], 2),
+                              "p95": round(values[min(len(values) - 1, int(len(values) * 0.95))], 2)}
+    return {"version": ls.version, "roots": roots, "model": model, "options": to_wire(ls.options),
+            "completions": {"count": len(ls.timings), "timings_ms": timings}}
 
 
 def register(server: BowerbirdServer) -> None:
