@@ -176,3 +176,39 @@ async def test_a_backend_that_goes_down_gives_empty_answers_one_warning_and_reco
     client.served = CompletionServer(client.local, "tiny-starcoder", port=port).__enter__()  # back again
     await ask(col - 3)
     assert any("completions work again" in m.message for m in client.log_messages)
+
+
+async def test_non_python_and_binary_documents(client: LanguageClient):
+    await ready(client)
+    notes = client.repo / "notes.md"
+    notes.write_text("# Notes\n\nsome text\n")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=notes.as_uri(), language_id="markdown", version=1, text=notes.read_text())))
+    answer = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=notes.as_uri()), position=types.Position(line=2, character=4),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    assert answer is None  # not a language Bowerbird completes
+    blob = client.repo / "blob.py"
+    blob.write_bytes(b"x = 1\n\x00\x01\x02 y = \n")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=blob.as_uri(), language_id="python", version=1, text=blob.read_bytes().decode("latin-1"))))
+    answer = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=blob.as_uri()), position=types.Position(line=1, character=7),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    assert answer is None or all(isinstance(item.insert_text, str) for item in answer.items)
+    status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.status"))
+    assert status["model"]["loaded"]  # the server is still up and well
+
+
+async def test_a_50k_line_file_is_completed(client: LanguageClient):
+    await ready(client)
+    big = client.repo / "shapes" / "big.py"
+    big.write_text("".join(f"value_{i} = compute({i}, scale=2)\n" for i in range(50_000)) + "total = ")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+        uri=big.as_uri(), language_id="python", version=1, text=big.read_text())))
+    answer = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=big.as_uri()), position=types.Position(line=50_000, character=8),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    assert answer is None or all(item.range.start == types.Position(line=50_000, character=8) for item in answer.items)
+    timings = (await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.status")))["completions"]
+    assert timings["count"] >= 1  # the pipeline ran on it
