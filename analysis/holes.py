@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +30,7 @@ class Hole:
     prefix: str  # all text before the cursor
     target: str  # the rest of the line after the cursor
     after: str  # the lines after the hole's line
+    text: str = field(default="", repr=False)  # the whole document, as the editor holds it
 
     @property
     def masked_text(self) -> str:
@@ -38,8 +39,8 @@ class Hole:
 
     @property
     def document(self) -> str:
-        """The document (trailing spaces of the hole's line aside): what the editor holds."""
-        return f"{self.prefix}{self.target}\n{self.after}"
+        """The whole document (rebuilt from its parts when the hole was made without it)."""
+        return self.text or f"{self.prefix}{self.target}\n{self.after}"
 
     @property
     def line_prefix(self) -> str:
@@ -59,7 +60,7 @@ def hole_at(path: str, text: str, line: int, col: int) -> Hole:
     if not 0 <= col <= len(current):
         raise HoleError(f"column {col} is outside line {line} (0..{len(current)})")
     prefix = "\n".join([*lines[:line], current[:col]])
-    return Hole(path, line, col, prefix, current[col:].rstrip(), "\n".join(lines[line + 1 :]))
+    return Hole(path, line, col, prefix, current[col:].rstrip(), "\n".join(lines[line + 1 :]), text)
 
 
 def candidate_lines(text: str, language: str) -> Iterator[tuple[int, str]]:
