@@ -60,7 +60,8 @@ class Pipeline:
         line_text = lines[line].rstrip("\r")
         cursor = CursorContext(line_text[:col], line_text[col:], lines[line + 1] if line + 1 < len(lines) else "")
         suffix = line_text[col:] + ("\n" + hole.after if hole.after else "")
-        proposals = build_proposals(self.repo, hole, ProposalOptions(prompt_tokens=self.backend.context_tokens))
+        proposals = build_proposals(self.repo, hole, ProposalOptions(prompt_tokens=self.backend.context_tokens),
+                                    only=frozenset({self.options.proposal}))
         chosen = next((p for p in proposals if p.kind.id == self.options.proposal), None)
         chosen = chosen or next(p for p in proposals if p.kind.source == IN_FILE)
         proposal = {"id": chosen.kind.id, "source": chosen.kind.source, "context_type": chosen.kind.context_type}

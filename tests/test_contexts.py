@@ -64,3 +64,13 @@ def test_reported_tokens_are_the_tokens_of_the_text(pyrepo):
     for line in (n for n, body in enumerate(lines) if len(body) > 8):
         for proposal in build_proposals(pyrepo, hole_at("shapes/circle.py", text, line, 8)):
             assert proposal.tokens == COUNTER.count(proposal.text), proposal.kind
+
+
+def test_only_the_requested_proposals_are_built_and_they_match_the_full_build(pyrepo):
+    text = (pyrepo.root / "shapes/circle.py").read_text()
+    hole = hole_at("shapes/circle.py", text, 16, 15)
+    everything = {p.kind.id: p for p in build_proposals(pyrepo, hole)}
+    for wanted in (0, 5, 14, 20, 62):
+        some = build_proposals(pyrepo, hole, only=frozenset({wanted}))
+        expected = {i: everything[i] for i in (wanted, 62) if i in everything}
+        assert {p.kind.id: p for p in some} == expected

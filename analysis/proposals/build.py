@@ -35,8 +35,11 @@ class Proposal:
         }
 
 
-def build_proposals(repo: RepoView, hole: Hole, options: ProposalOptions = ProposalOptions()) -> list[Proposal]:
-    """The applicable proposals for `hole` (those with a non-empty context), plus in_file.
+def build_proposals(
+    repo: RepoView, hole: Hole, options: ProposalOptions = ProposalOptions(), only: frozenset[int] | None = None
+) -> list[Proposal]:
+    """The applicable proposals for `hole` (those with a non-empty context), plus in_file;
+    with `only`, just those ids (a server using one fixed proposal builds one).
 
     Token budgets are counted with the view's counter (a model's tokenizer, or the regex
     approximation)."""
@@ -44,14 +47,18 @@ def build_proposals(repo: RepoView, hole: Hole, options: ProposalOptions = Propo
     language = language_for_path(hole.path)
     if language is None:
         raise ValueError(f"{hole.path}: not a file of a supported language")
-    current = current_file(repo, hole.path, repo.parse_document(hole.path, language.name, hole.document), hole)
-    parsed = current.parsed
-    ranked = rank_sources(repo, current, hole)
+    kinds = [k for k in CATALOG if only is None or k.id in only or k.source == IN_FILE]
+    parsed, ranked = None, {}
+    if any(k.source != IN_FILE and k.post_lines_share is None for k in kinds):  # needs the parse
+        current = current_file(repo, hole.path, repo.parse_document(hole.path, language.name, hole.document), hole)
+        parsed = current.parsed
+        if any(k.source not in (IN_FILE, "current") for k in kinds):
+            ranked = rank_sources(repo, current, hole)
     header = lambda path: f"{LANGUAGES[language.name].header_comment} {path}"  # noqa: E731
     budget = int(options.prompt_tokens * options.proposal_share)
 
     proposals = []
-    for kind in CATALOG:
+    for kind in kinds:
         if kind.source == IN_FILE:
             text, tokens = "", 0
         elif kind.post_lines_share is not None:
