@@ -31,6 +31,7 @@ class Backend(Protocol):
     model: str  # path, id or served name
     context_tokens: int  # prompt + generated tokens the model takes
     fim: FimTemplate | None  # None: prompted left to right
-    counter: TokenCounter  # counts with the model's own tokenizer
+    counter: TokenCounter  # counts with the model's own tokenizer; also has
+    # truncate_counted(text, max_tokens, keep) -> (text, tokens)
 
     def generate(self, request: GenerationRequest) -> list[Candidate]: ...

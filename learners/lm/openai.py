@@ -42,6 +42,10 @@ class ScaledCounter:
     def truncate(self, text: str, max_tokens: int, keep: Keep) -> str:
         return self.inner.truncate(text, int(max_tokens / self.factor), keep)
 
+    def truncate_counted(self, text: str, max_tokens: int, keep: Keep) -> tuple[str, int]:
+        cut = self.truncate(text, max_tokens, keep)
+        return cut, self.count(cut)
+
 
 class OpenAIBackend:
     name = "openai"

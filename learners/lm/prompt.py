@@ -25,15 +25,16 @@ class Prompt:
 def compose(backend: Backend, context: str, header: str, prefix: str, suffix: str, max_new_tokens: int) -> Prompt:
     counter = backend.counter
     budget = backend.context_tokens - max_new_tokens - TEMPLATE_MARGIN
-    context = counter.truncate(context, budget // 2, "back") if context else ""
-    context_tokens = counter.count(context)
+    context, context_tokens = counter.truncate_counted(context, budget // 2, "back")
     head = f"{context}\n{header}\n" if context else f"{header}\n"
-    remaining = budget - counter.count(head)
-    tail = ""
+    head_tokens = context_tokens + counter.count(f"\n{header}\n")
+    remaining = budget - head_tokens
+    tail, tail_tokens = "", 0
     if backend.fim is not None and suffix.strip():
-        tail = counter.truncate(suffix, remaining // 4, "front")
-        remaining -= counter.count(tail)
-    body = counter.truncate(prefix, max(remaining, 0), "back")
+        tail, tail_tokens = counter.truncate_counted(suffix, remaining // 4, "front")
+        remaining -= tail_tokens
+    body, body_tokens = counter.truncate_counted(prefix, max(remaining, 0), "back")
     left = head + body
     text = backend.fim.format(left, tail) if backend.fim is not None else left
-    return Prompt(text, counter.count(left) + counter.count(tail), context_tokens)
+    # Token counts of the parts; a BPE may merge differently across the joins by a token or two.
+    return Prompt(text, head_tokens + body_tokens + tail_tokens, context_tokens)
