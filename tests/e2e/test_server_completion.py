@@ -212,3 +212,47 @@ async def test_a_50k_line_file_is_completed(client: LanguageClient):
     assert answer is None or all(item.range.start == types.Position(line=50_000, character=8) for item in answer.items)
     timings = (await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.status")))["completions"]
     assert timings["count"] >= 1  # the pipeline ran on it
+
+
+async def test_an_edit_during_the_debounce_drops_the_stale_request(client: LanguageClient):
+    await ready(client)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"completion": {"debounceMs": 400}}))
+    path, line, col = HOLE
+    uri = open_document(client, path)
+    pending = client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+    task = asyncio.ensure_future(pending)
+    await asyncio.sleep(0.1)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=line, character=col), end=types.Position(line=line, character=col)),
+            text="m")]))
+    assert await task is None
+
+
+async def test_workspace_folders_can_be_added_and_removed(client: LanguageClient):
+    await ready(client)
+    other = client.repo.parent / "second"
+    (other / "lib").mkdir(parents=True)
+    (other / "lib" / "util.py").write_text("def helper():\n    return 42\n")
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(
+        added=[types.WorkspaceFolder(uri=other.as_uri(), name="second")], removed=[])))
+    for _ in range(100):
+        roots = {r["root"]: r for r in (await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="bowerbird.status")))["roots"]}
+        if str(other.resolve()) in roots and roots[str(other.resolve())]["indexed"]:
+            break
+        await asyncio.sleep(0.05)
+    assert roots[str(other.resolve())]["files"] == 1
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(event=types.WorkspaceFoldersChangeEvent(
+        added=[], removed=[types.WorkspaceFolder(uri=client.repo.as_uri(), name="repo")])))
+    for _ in range(100):
+        roots = [r["root"] for r in (await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="bowerbird.status")))["roots"]]
+        if roots == [str(other.resolve())]:
+            break
+        await asyncio.sleep(0.05)
+    assert roots == [str(other.resolve())]
