@@ -1,0 +1,78 @@
+"""`bowerbird eval completion --repo PATH`: RLPG's comparison of prompt methods on a repository.
+
+Methods: in_file, random, retrieval, fixed_best (chosen on a calibration half of the holes,
+reported on the other half) and oracle; exact match with a bootstrap 95% interval, and edit
+similarity. Use held-out repositories (see learners/lm/corpus.py): never ones the model saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from bowerbird.commands.common import UsageError, add_json_option, existing_dir, print_json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("eval", help="evaluate a model", description=__doc__)
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    completion = kinds.add_parser("completion", help="prompt methods on a repository's holes", description=__doc__)
+    completion.add_argument("--repo", type=Path, required=True)
+    completion.add_argument("--holes", type=int, default=200, help="holes to draw (half calibrate fixed_best)")
+    completion.add_argument("--seed", type=int, default=0)
+    completion.add_argument("--model", default=None, help="model path or id (default: the embedded model)")
+    completion.add_argument("--device", default=None)
+    completion.add_argument("--index-dir", type=Path, default=None)
+    add_json_option(completion)
+    completion.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import random
+
+    from bowerbird.analysis.holes import extract_holes
+    from bowerbird.analysis.indexer import index_repository
+    from bowerbird.analysis.repo import RepoView
+    from bowerbird.analysis.store import IndexStore, index_path_for
+    from bowerbird.learners.lm.evaluate import evaluate_repo, summarise
+    from bowerbird.learners.lm.loading import BackendUnavailable, load_backend
+    from bowerbird.progress import ProgressLine
+
+    root = existing_dir(args.repo)
+    if args.holes < 2:
+        raise UsageError("--holes must be at least 2")
+    try:
+        backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device)
+    except BackendUnavailable as error:
+        raise UsageError(str(error)) from None
+    with tempfile.TemporaryDirectory() as temp:
+        store = IndexStore(index_path_for(root, args.index_dir or Path(temp)), root)
+        try:
+            index_repository(store)
+            drawn = list(extract_holes(root, per_file=None, seed=args.seed))
+            random.Random(args.seed).shuffle(drawn)
+            progress = ProgressLine(f"evaluating {root.name}")
+            outcomes = evaluate_repo(RepoView(store), backend, drawn[: args.holes], args.seed, progress)
+            progress.close()
+        finally:
+            store.close()
+    if len(outcomes) < 2:
+        raise UsageError(f"{root}: too few usable holes ({len(outcomes)})")
+    summary = {"repo": str(root), "model": backend.model, **summarise(outcomes, backend, args.seed)}
+    if args.json:
+        print_json(summary)
+        return 0
+    base = summary["methods"]["in_file"]["em"]
+    print(f"{root}: {summary['holes']} holes (fixed_best = proposal {summary['fixed_best_id']}, "
+          f"chosen on {summary['calibration_holes']} others), model {backend.model}")
+    print(f"{'method':<12} {'exact match':>12} {'95% CI':>17} {'vs in_file':>11} {'edit sim.':>10}")
+    for name, m in summary["methods"].items():
+        ci = m["em_ci95"]
+        relative = f"{m['relative_to_in_file'] * 100:+.1f}%" if m["relative_to_in_file"] is not None else "-"
+        es = f"{m['es']:.3f}" if m["es"] is not None else "-"
+        print(f"{name:<12} {m['em'] * 100:>11.1f}% {f'[{ci[0] * 100:.1f}, {ci[1] * 100:.1f}]':>17} {relative:>11} {es:>10}")
+    if not base:
+        print("(in_file solved no hole: relative gains are undefined)", file=sys.stderr)
+    return 0

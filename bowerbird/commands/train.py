@@ -1,0 +1,110 @@
+"""`bowerbird train lm --run DIR`: train the embedded code model (resumable).
+
+The first call trains the tokenizer and prepares the sequences in DIR; every call then trains
+until the schedule's last step or --minutes, checkpointing as it goes. Uses a GPU when present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from bowerbird.commands.common import UsageError, add_json_option, print_json
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from bowerbird.learners.lm.train import TrainConfig
+
+    parser = sub.add_parser("train", help="train a model", description=__doc__)
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    lm = kinds.add_parser("lm", help="the embedded code model", description=__doc__)
+    lm.add_argument("--run", dest="run_dir", type=Path, required=True, help="run folder (created, or resumed)")
+    lm.add_argument("--minutes", type=float, default=None, help="stop after this long (resume later)")
+    lm.add_argument("--sequences", type=int, default=20000, help="prepared sequences (first call only)")
+    lm.add_argument("--rlpg-share", type=float, default=0.3, help="share of RLPG-format sequences")
+    lm.add_argument("--device", default=None, help="force a device (cpu, cuda, mps)")
+    for field in fields(TrainConfig):
+        lm.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
+    add_json_option(lm)
+    lm.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from bowerbird.learners.lm.train import TrainConfig, train
+
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    folder: Path = args.run_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    state_file = folder / "train_state.json"
+    if state_file.exists():
+        saved = json.loads(state_file.read_text())["config"]
+        if {k: v for k, v in saved.items() if k != "steps"} != {k: v for k, v in vars(config).items() if k != "steps"}:
+            raise UsageError(f"{folder} was started with other settings ({saved}); resume with those, or use a new --run")
+    tokenizer = _tokenizer(folder, config)
+    data_file = folder / "data.npy"
+    if not data_file.exists():
+        sequences = _prepare(folder, tokenizer, config, args.sequences, args.rlpg_share)
+        np.save(data_file, sequences)
+    sequences = np.load(data_file)
+
+    def report(point: dict) -> None:
+        print(f"step {point['step']:>6}  tokens {point['tokens']:>10,}  loss {point['loss']:.3f}  lr {point['lr']:.2e}",
+              file=sys.stderr, flush=True)
+
+    state = train(folder, sequences, tokenizer, config, args.device, args.minutes, report)
+    summary = {"run": str(folder), "step": state["step"], "tokens": state["tokens"], "seconds": state["seconds"],
+               "loss": state["curve"][-1]["loss"] if state["curve"] else None, "device": state["device"]}
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"{folder}: step {summary['step']}, {summary['tokens']:,} tokens, loss {summary['loss']}")
+    return 0
+
+
+def _tokenizer(folder: Path, config):
+    from transformers import PreTrainedTokenizerFast
+
+    from bowerbird.learners.lm.corpus import corpus_files, split
+    from bowerbird.learners.lm.data import train_tokenizer
+
+    path = folder / "tokenizer"
+    if (path / "tokenizer.json").exists():
+        return PreTrainedTokenizerFast.from_pretrained(path)
+    train_files, _ = split(corpus_files())
+    print(f"training a {config.vocab}-token BPE on the corpus ({len(train_files)} training files) ...", file=sys.stderr)
+    return train_tokenizer(train_files, path, config.vocab, seed=config.seed)
+
+
+def _prepare(folder: Path, tokenizer, config, count: int, rlpg_share: float):
+    import sysconfig
+
+    from bowerbird.analysis.indexer import IndexOptions, index_repository
+    from bowerbird.analysis.repo import RepoView
+    from bowerbird.analysis.store import IndexStore, index_path_for
+    from bowerbird.learners.lm.corpus import HELD_OUT, corpus_files, split
+    from bowerbird.learners.lm.data import build_sequences, rlpg_examples_from
+    from bowerbird.progress import ProgressLine
+
+    train_files, _ = split(corpus_files())
+    rlpg = None
+    if rlpg_share > 0:
+        stdlib = Path(sysconfig.get_paths()["stdlib"])
+        exclude = ("site-packages/", "test/", "tests/", "idlelib/", *(f"/{p}/" for p in HELD_OUT), *(f"/{p}.py" for p in HELD_OUT))
+        store = IndexStore(index_path_for(stdlib, folder / "index"), stdlib)
+        print("indexing the standard library for RLPG examples ...", file=sys.stderr)
+        index_repository(store, IndexOptions(exclude=exclude))
+        rlpg = rlpg_examples_from([RepoView(store)], tokenizer, config.block, exclude=exclude, seed=config.seed)
+    progress = ProgressLine("preparing sequences")
+    try:
+        mix = (0.7 - rlpg_share / 2, 0.3 - rlpg_share / 2, rlpg_share) if rlpg else (0.6, 0.4, 0.0)
+        return build_sequences(tokenizer, train_files, count, config.block, mix, rlpg, config.seed, progress)
+    finally:
+        progress.close()

@@ -1,0 +1,172 @@
+"""Training data for the embedded model: a byte-level BPE tokenizer with FIM tokens, and
+fixed-length token sequences mixing three tasks:
+
+- plain: a window of a file, left to right;
+- fill-in-the-middle (StarCoder format): a file chunk with a span moved to the end;
+- RLPG: a hole's prompt exactly as the server composes it (a proposal's context from other
+  files of the same package, the file's path, the code before the cursor, the code after it
+  in the FIM slot), followed by the rest of the line, so the model learns to copy names it
+  has seen in the context.
+
+Sequences are stored as a uint16 array (n, block) padded with the end-of-text token.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bowerbird.learners.lm.corpus import CorpusFile
+from bowerbird.learners.lm.fim import TEMPLATES
+
+logger = logging.getLogger(__name__)
+
+EOT = "<|endoftext|>"
+FIM = TEMPLATES[0]  # StarCoder
+SPECIAL_TOKENS = [EOT, FIM.prefix, FIM.middle, FIM.suffix, "<file_sep>"]
+
+
+def train_tokenizer(files: list[CorpusFile], out: Path, vocab_size: int = 8192, sample_bytes: int = 30_000_000, seed: int = 0):
+    """A byte-level BPE trained on a sample of the corpus, saved as a transformers tokenizer."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    rng = random.Random(seed)
+    chosen, total = [], 0
+    for file in rng.sample(files, len(files)):
+        if total > sample_bytes:
+            break
+        chosen.append(str(file.path))
+        total += file.path.stat().st_size
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.train(chosen, trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=EOT, additional_special_tokens=SPECIAL_TOKENS[1:])
+    fast.save_pretrained(out)
+    return fast
+
+
+class _PromptBackend:
+    """Just enough of a backend for `compose`: the tokenizer, the template, the context size."""
+
+    def __init__(self, tokenizer, context_tokens: int):
+        from bowerbird.learners.lm.tokens import TokenizerCounter
+
+        self.counter = TokenizerCounter(tokenizer)
+        self.fim = FIM
+        self.context_tokens = context_tokens
+
+
+def build_sequences(
+    tokenizer, files: list[CorpusFile], count: int, block: int, mix: tuple[float, float, float] = (0.4, 0.3, 0.3),
+    rlpg_examples: Callable[[int], list[str]] | None = None, seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """`count` sequences of `block` tokens: plain, FIM and RLPG in the proportions of `mix`."""
+    rng = random.Random(seed)
+    eot = tokenizer.convert_tokens_to_ids(EOT)
+    n_rlpg = int(count * mix[2]) if rlpg_examples else 0
+    n_fim = int(count * mix[1])
+    n_plain = count - n_fim - n_rlpg
+    texts: list[str] = []
+    for _ in range(n_fim):
+        texts.append(_fim_example(_read(rng.choice(files)), rng, max_chars=block * 3))
+    if n_rlpg:
+        texts.extend(t + EOT for t in rlpg_examples(n_rlpg))
+    sequences = np.full((count, block), eot, dtype=np.uint16)
+    row = 0
+    for start in range(0, len(texts), 256):
+        for ids in tokenizer(texts[start : start + 256], add_special_tokens=False)["input_ids"]:
+            # Chunks are sized to fit (about 3 characters a token); a rare longer one keeps its
+            # end, where the middle is.
+            ids = ids[-block:] if len(ids) > block else ids
+            sequences[row, : len(ids)] = ids
+            row += 1
+        if progress:
+            progress(row, count)
+    while row < count:  # plain windows from a stream of whole files
+        text = _read(rng.choice(files))
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [eot]
+        offset = rng.randrange(max(1, len(ids) - block // 2))
+        window = ids[offset : offset + block]
+        sequences[row, : len(window)] = window
+        row += 1
+        if progress and row % 256 == 0:
+            progress(row, count)
+    order = list(range(count))
+    rng.shuffle(order)
+    return sequences[order]
+
+
+def _read(file: CorpusFile) -> str:
+    return file.path.read_text(encoding="utf-8", errors="replace")
+
+
+def _fim_example(text: str, rng: random.Random, max_chars: int = 3000) -> str:
+    """A chunk of the file with a span (a whole line or the rest of one, usually) moved to the end."""
+    start = rng.randrange(max(1, len(text) - max_chars)) if len(text) > max_chars else 0
+    chunk = text[start : start + max_chars]
+    lines = chunk.split("\n")
+    if len(lines) < 3:
+        return chunk + EOT
+    line = rng.randrange(1, len(lines) - 1)
+    before = "\n".join(lines[:line])
+    current = lines[line]
+    cut = rng.randrange(len(current) + 1)
+    if rng.random() < 0.7:  # the rest of a line: what single-line completion asks
+        middle = current[cut:]
+        after = "\n" + "\n".join(lines[line + 1 :])
+    else:  # a block of lines
+        end = min(len(lines), line + rng.randint(1, 6))
+        middle = current[cut:] + "".join("\n" + later for later in lines[line + 1 : end])
+        after = "\n" + "\n".join(lines[end:])
+    prefix = f"{before}\n{current[:cut]}"
+    return FIM.format(prefix, after) + middle + EOT
+
+
+def rlpg_examples_from(repo_views: list, tokenizer, context_tokens: int, exclude: tuple[str, ...] = (), seed: int = 0):
+    """A function giving n RLPG-format examples from indexed repositories (`RepoView`s),
+    with holes from files not matched by the gitignore-style `exclude` patterns."""
+    from bowerbird.analysis.holes import extract_holes, hole_at
+    from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
+    from bowerbird.learners.lm.prompt import compose
+
+    backend = _PromptBackend(tokenizer, context_tokens)
+
+    def examples(n: int) -> list[str]:
+        rng = random.Random(seed)
+        candidates = []
+        for repo in repo_views:
+            holes = list(extract_holes(repo.root, per_file=3, seed=seed, split="random", exclude=exclude))
+            candidates.extend((repo, h) for h in holes if h["target"].strip())
+        rng.shuffle(candidates)
+        result = []
+        texts: dict[Path, str] = {}
+        for repo, spec in candidates:
+            if len(result) >= n:
+                break
+            file = repo.root / spec["path"]
+            if file not in texts:
+                texts[file] = file.read_text(encoding="utf-8", errors="replace")
+            text = texts[file]
+            try:
+                hole = hole_at(spec["path"], text, spec["line"], spec["col"])
+                proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=context_tokens))
+            except Exception:  # a file that changed or does not parse: skip the hole
+                continue
+            with_context = [p for p in proposals if p.text] or proposals
+            chosen = rng.choice(with_context)
+            line = text.split("\n")[spec["line"]]
+            suffix = "\n" + hole.after
+            prompt = compose(backend, chosen.text, f"# {spec['path']}", hole.prefix, suffix, 32)
+            result.append(prompt.text + line[spec["col"] :] + "\n")
+        return result
+
+    return examples

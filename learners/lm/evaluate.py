@@ -1,0 +1,204 @@
+"""The completion evaluation harness: RLPG's methods on held-out repositories.
+
+For each hole (RLPG: a non-blank, non-comment line cut in the middle, the rest of the line is
+the target, the code after the line is visible), every method's prompt is composed within the
+same budget and scored by exact match (greedy prediction up to the newline == target, trailing
+space aside) and edit similarity (1 - normalised Levenshtein):
+
+- in_file: the code around the hole only; - random: a random applicable proposal;
+- fixed_best: the proposal best on the calibration half of the holes (reported on the other);
+- retrieval: RepoCoder-style sliding windows (20 lines, stride 10) of the other files, ranked
+  by Jaccard similarity with the 20 lines before the hole;
+- oracle: solved if any proposal's prompt solves it (the upper bound).
+
+Greedy exact match of all 63 proposals is decided by teacher forcing: one batched forward pass
+says whether greedy decoding would produce the target token by token and then end the line.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bowerbird.analysis.holes import Hole, hole_at
+from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
+from bowerbird.analysis.proposals.catalog import IN_FILE
+from bowerbird.learners.lm.backend import GenerationRequest
+from bowerbird.learners.lm.prompt import compose
+
+METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")
+MAX_TARGET_TOKENS = 32
+WINDOW, STRIDE = 20, 10
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass
+class HoleOutcome:
+    path: str
+    line: int
+    col: int
+    target: str
+    solved_by: set[int] = field(default_factory=set)  # proposal ids whose prompt solves the hole
+    applicable: list[int] = field(default_factory=list)
+    em: dict[str, bool] = field(default_factory=dict)  # per method (fixed_best filled in later)
+    es: dict[str, float] = field(default_factory=dict)
+    prompts: dict[int, str] = field(default_factory=dict, repr=False)  # per proposal id
+    new_tokens: int = 0  # generation length used for this hole
+
+
+def edit_similarity(a: str, b: str) -> float:
+    if not a and not b:
+        return 1.0
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1.0 - previous[-1] / max(len(a), len(b))
+
+
+class Windows:
+    """Sliding windows of a repository's files, for RepoCoder-style retrieval."""
+
+    def __init__(self, root: Path, paths: list[str]):
+        self.windows: list[tuple[str, str, frozenset[str]]] = []
+        for path in paths:
+            lines = (root / path).read_text(encoding="utf-8", errors="replace").split("\n")
+            for start in range(0, max(1, len(lines) - WINDOW + STRIDE), STRIDE):
+                text = "\n".join(lines[start : start + WINDOW])
+                self.windows.append((path, text, frozenset(_WORDS.findall(text))))
+
+    def context(self, hole: Hole, budget: int, counter) -> str:
+        query = frozenset(_WORDS.findall("\n".join(hole.prefix.split("\n")[-WINDOW:])))
+        if not query:
+            return ""
+        scored = sorted(
+            ((len(query & words) / len(query | words), path, text) for path, text, words in self.windows
+             if path != hole.path and words),
+            key=lambda x: -x[0],
+        )
+        sections, used = [], 0
+        for score, path, text in scored[:10]:
+            if score <= 0:
+                break
+            section = f"# {path}\n{text}"
+            cost = counter.count(section)
+            if used + cost > budget:
+                break
+            sections.append(section)
+            used += cost
+        return "\n".join(reversed(sections))  # the most similar window next to the code
+
+
+def teacher_forced_matches(backend, prompts: list[str], target: str) -> list[bool]:
+    """For each prompt: would greedy decoding write `target` and then end the line?"""
+    import torch
+
+    tokenizer, model = backend.tokenizer, backend.network
+    target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
+    if not target_ids:
+        return [False] * len(prompts)
+    eos = backend.eos_id
+    rows = [tokenizer(p, add_special_tokens=False)["input_ids"] + target_ids for p in prompts]
+    length = max(len(r) for r in rows)
+    pad = eos if eos is not None else 0
+    ids = torch.tensor([r + [pad] * (length - len(r)) for r in rows], device=backend.device)
+    mask = torch.tensor([[1] * len(r) + [0] * (length - len(r)) for r in rows], device=backend.device)
+    with torch.inference_mode():
+        predicted = model(input_ids=ids, attention_mask=mask).logits.argmax(-1).tolist()
+    results = []
+    for row, guess in zip(rows, predicted):
+        start = len(row) - len(target_ids)
+        if guess[start - 1 : len(row) - 1] != target_ids:
+            results.append(False)
+            continue
+        after = guess[len(row) - 1]
+        results.append(after == eos or tokenizer.decode([after]).startswith("\n"))
+    return results
+
+
+def greedy_line(backend, prompt: str, max_new_tokens: int) -> str:
+    candidates = backend.generate(GenerationRequest(prompt, max_new_tokens=max_new_tokens, single_line=True))
+    return candidates[0].text.split("\n")[0] if candidates else ""
+
+
+def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None) -> list[HoleOutcome]:
+    """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method."""
+    rng = random.Random(seed)
+    store_paths = sorted(repo.store.files())
+    windows = Windows(repo.root, store_paths)
+    texts: dict[str, str] = {}
+    outcomes = []
+    for number, spec in enumerate(holes, 1):
+        path = spec["path"]
+        if path not in texts:
+            texts[path] = (repo.root / path).read_text(encoding="utf-8", errors="replace")
+        hole = hole_at(path, texts[path], spec["line"], spec["col"])
+        target = hole.target
+        target_tokens = len(backend.tokenizer(target, add_special_tokens=False)["input_ids"])
+        if not target.strip() or target_tokens > MAX_TARGET_TOKENS:
+            continue
+        new_tokens = target_tokens + 2
+        proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens))
+        header = f"# {path}"
+        suffix = "\n" + hole.after
+        prompts = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens).text for p in proposals}
+        distinct = sorted(set(prompts.values()))
+        verdicts = dict(zip(distinct, teacher_forced_matches(backend, distinct, target)))
+        outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens)
+        outcome.applicable = sorted(prompts)
+        outcome.solved_by = {pid for pid, prompt in prompts.items() if verdicts[prompt]}
+        in_file_id = next(p.kind.id for p in proposals if p.kind.source == IN_FILE)
+        random_id = rng.choice(outcome.applicable)
+        retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
+                            header, hole.prefix, suffix, new_tokens).text
+        outcome.em["in_file"] = in_file_id in outcome.solved_by
+        outcome.em["random"] = random_id in outcome.solved_by
+        outcome.em["retrieval"] = teacher_forced_matches(backend, [retrieval], target)[0]
+        outcome.em["oracle"] = bool(outcome.solved_by)
+        outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens).rstrip(), target.rstrip())
+        outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens).rstrip(), target.rstrip())
+        outcome.es["retrieval"] = edit_similarity(greedy_line(backend, retrieval, new_tokens).rstrip(), target.rstrip())
+        outcomes.append(outcome)
+        if progress:
+            progress(number, len(holes))
+    return outcomes
+
+
+def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: int = 1000) -> dict:
+    """Pick fixed_best on the calibration half, report every method on the evaluation half."""
+    rng = random.Random(seed)
+    order = list(range(len(outcomes)))
+    rng.shuffle(order)
+    calibration = [outcomes[i] for i in order[: len(order) // 2]]
+    evaluation = [outcomes[i] for i in order[len(order) // 2 :]]
+    wins = Counter(pid for o in calibration for pid in o.solved_by)
+    fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
+    for o in evaluation:
+        o.em["fixed_best"] = fixed in o.solved_by
+        prompt = o.prompts.get(fixed) or o.prompts[62]
+        o.es["fixed_best"] = edit_similarity(greedy_line(backend, prompt, o.new_tokens).rstrip(), o.target.rstrip())
+    methods = {}
+    for method in METHODS:
+        em = [o.em[method] for o in evaluation]
+        es = [o.es[method] for o in evaluation if method in o.es]
+        methods[method] = {
+            "em": round(sum(em) / len(em), 4) if em else None,
+            "em_ci95": _bootstrap(em, rng, bootstrap),
+            "es": round(sum(es) / len(es), 4) if es else None,
+        }
+    base = methods["in_file"]["em"] or 0.0
+    for values in methods.values():
+        values["relative_to_in_file"] = round(values["em"] / base - 1, 4) if base and values["em"] is not None else None
+    return {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed, "methods": methods}
+
+
+def _bootstrap(values: list[bool], rng: random.Random, rounds: int) -> list[float] | None:
+    if not values:
+        return None
+    means = sorted(sum(rng.choices(values, k=len(values))) / len(values) for _ in range(rounds))
+    return [round(means[int(0.025 * rounds)], 4), round(means[int(0.975 * rounds) - 1], 4)]

@@ -1,0 +1,145 @@
+"""`bowerbird train lm`: train the embedded code model, resumably, on CPU or GPU.
+
+A run folder holds the tokenizer, the prepared sequences (`data.npy`), the latest checkpoint
+(`checkpoint/`: config.json + model.safetensors + tokenizer), the optimizer state and
+`train_state.json` (step, tokens seen, the loss curve). Running again with the same folder
+resumes where the last run stopped, so a long schedule can be done in parts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    layers: int = 4  # transformer blocks
+    width: int = 256  # embedding size
+    heads: int = 4  # attention heads
+    block: int = 512  # tokens per sequence (and the model's context)
+    vocab: int = 8192  # BPE vocabulary
+    batch: int = 16  # sequences per step (a GPU run raises it)
+    steps: int = 1000  # total steps of the schedule
+    lr: float = 2e-3  # peak learning rate (AdamW), cosine decay to 10 %
+    warmup: int = 50  # linear warm-up steps
+    weight_decay: float = 0.1
+    checkpoint_every: int = 100  # steps between checkpoints
+    seed: int = 0
+
+
+def build_model(config: TrainConfig, vocab_size: int, eos_id: int):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    return GPT2LMHeadModel(GPT2Config(
+        vocab_size=vocab_size, n_positions=config.block, n_embd=config.width, n_layer=config.layers,
+        n_head=config.heads, bos_token_id=eos_id, eos_token_id=eos_id, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+    ))
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = min(1.0, (step - config.warmup) / max(1, config.steps - config.warmup))
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def train(
+    run: Path, sequences: np.ndarray, tokenizer, config: TrainConfig, device: str | None = None,
+    max_minutes: float | None = None, progress: Callable[[dict], None] | None = None,
+) -> dict:
+    """Train (or resume) until `config.steps` or `max_minutes`; returns the train state."""
+    import torch
+
+    from bowerbird.learners.lm.device import choose_device
+
+    device = choose_device(device)
+    torch.manual_seed(config.seed)
+    state_file = run / "train_state.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {
+        "step": 0, "tokens": 0, "seconds": 0.0, "curve": [], "config": asdict(config), "device": device}
+    checkpoint = run / "checkpoint"
+    eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    if (checkpoint / "config.json").exists():
+        from transformers import GPT2LMHeadModel
+
+        model = GPT2LMHeadModel.from_pretrained(checkpoint)
+    else:
+        model = build_model(config, len(tokenizer), eos)
+    model.to(device).train()
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr, betas=(0.9, 0.95))
+    if (run / "optimizer.pt").exists():
+        optimizer.load_state_dict(torch.load(run / "optimizer.pt", weights_only=True))
+    rng = np.random.default_rng(config.seed + state["step"])
+    data = torch.from_numpy(sequences.astype(np.int64))
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else _nothing()
+    started = segment = time.monotonic()
+    window: list[float] = []
+    while state["step"] < config.steps:
+        if max_minutes is not None and time.monotonic() - started > max_minutes * 60:
+            break
+        step = state["step"]
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        batch = data[rng.integers(0, len(data), config.batch)].to(device)
+        with autocast:
+            loss = model(input_ids=batch, labels=batch).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        state["step"] += 1
+        state["tokens"] += int(batch.numel())
+        window.append(float(loss))
+        if state["step"] % 10 == 0:
+            point = {"step": state["step"], "tokens": state["tokens"], "loss": round(sum(window) / len(window), 4),
+                     "lr": round(learning_rate(step, config), 6)}
+            state["curve"].append(point)
+            window.clear()
+            if progress:
+                progress(point)
+        if state["step"] % config.checkpoint_every == 0:
+            _save(run, model, tokenizer, optimizer, state, time.monotonic() - segment)
+            segment = time.monotonic()
+    _save(run, model, tokenizer, optimizer, state, time.monotonic() - segment)
+    return state
+
+
+def _save(run: Path, model, tokenizer, optimizer, state: dict, elapsed: float) -> None:
+    """Write the checkpoint so that a kill at any moment leaves the previous one usable."""
+    import shutil
+
+    import torch
+
+    state["seconds"] = round(state["seconds"] + elapsed, 1)
+    staging = run / "checkpoint.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    torch.save(optimizer.state_dict(), run / "optimizer.pt.tmp")
+    shutil.rmtree(run / "checkpoint", ignore_errors=True)
+    staging.rename(run / "checkpoint")
+    (run / "optimizer.pt.tmp").replace(run / "optimizer.pt")
+    (run / "train_state.json").write_text(json.dumps(state, indent=1))
+    logger.info("checkpoint at step %d (%d tokens)", state["step"], state["tokens"])
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

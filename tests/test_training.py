@@ -1,0 +1,86 @@
+"""Training the code model (tiny settings), the evaluation shortcut, and the corpus split."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bowerbird.learners.lm.backend import GenerationRequest
+from bowerbird.learners.lm.corpus import HELD_OUT, corpus_files, split
+from bowerbird.learners.lm.data import SPECIAL_TOKENS, _fim_example, build_sequences
+from bowerbird.learners.lm.evaluate import edit_similarity, teacher_forced_matches
+from bowerbird.learners.lm.loading import load_backend
+from bowerbird.learners.lm.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model)
+
+
+def test_corpus_split_is_by_package_and_leaves_tests_out():
+    files = corpus_files(include_site_packages=False)
+    train_files, held = split(files)
+    assert {f.package for f in held} <= HELD_OUT and {f.package for f in held} >= {"email", "json"}
+    assert not {f.package for f in train_files} & HELD_OUT
+    assert not any("test" in f.path.relative_to(f.root).parts[:-1] for f in files)
+
+
+def test_fim_examples_put_the_middle_last():
+    text = "\n".join(f"line_{i} = {i}" for i in range(20))
+    example = _fim_example(text, random.Random(1))
+    assert example.startswith("<fim_prefix>") and example.endswith("<|endoftext|>")
+    prefix, rest = example[len("<fim_prefix>"):].split("<fim_suffix>")
+    suffix, middle = rest.split("<fim_middle>")
+    assert prefix + middle.removesuffix("<|endoftext|>") + suffix == text
+
+
+def test_sequences_have_the_block_size_and_mix_the_tasks(tokenizer):
+    files = split(corpus_files(include_site_packages=False))[0][:40]
+    sequences = build_sequences(tokenizer, files, 24, 64, mix=(0.5, 0.5, 0.0), seed=0)
+    assert sequences.shape == (24, 64) and sequences.dtype == np.uint16
+    fim = tokenizer.convert_tokens_to_ids("<fim_prefix>")
+    assert 0 < sum(fim in row for row in sequences.tolist()) < 24
+
+
+def test_training_lowers_the_loss_and_resumes(tmp_path, tokenizer):
+    files = split(corpus_files(include_site_packages=False))[0][:30]
+    sequences = build_sequences(tokenizer, files, 32, 64, mix=(1.0, 0.0, 0.0), seed=0)
+    config = TrainConfig(layers=1, width=32, heads=2, block=64, batch=8, steps=30, lr=5e-3, warmup=2, checkpoint_every=15)
+    state = train(tmp_path, sequences, tokenizer, config, device="cpu", max_minutes=None)
+    curve = [point["loss"] for point in state["curve"]]
+    assert state["step"] == 30 and curve[-1] < curve[0] - 0.5
+    longer = TrainConfig(**{**config.__dict__, "steps": 40})
+    resumed = train(tmp_path, sequences, tokenizer, longer, device="cpu")
+    assert resumed["step"] == 40 and len(resumed["curve"]) == 4
+    backend = load_backend("transformers", str(tmp_path / "checkpoint"))  # save -> load -> generate
+    assert backend.context_tokens == 64
+    assert isinstance(backend.generate(GenerationRequest("x = ", max_new_tokens=4))[0].text, str)
+
+
+def test_teacher_forced_exact_match_agrees_with_greedy_decoding(tiny_model):
+    backend = load_backend("transformers", str(tiny_model))
+    rng = random.Random(0)
+    vocabulary = [t for t in backend.tokenizer.get_vocab() if t not in SPECIAL_TOKENS]
+    agreed = 0
+    for _ in range(12):
+        prompt = backend.tokenizer.convert_tokens_to_string(rng.choices(vocabulary, k=20))
+        greedy = backend.generate(GenerationRequest(prompt, max_new_tokens=6, single_line=True))[0].text
+        line = greedy.split("\n")[0]
+        if "\n" in greedy and line:  # greedy ended the line: the shortcut must say "solved"
+            assert teacher_forced_matches(backend, [prompt], line) == [True]
+            agreed += 1
+        wrong = line + "zz" if line else "zz"
+        assert teacher_forced_matches(backend, [prompt], wrong) == [False]
+    assert agreed >= 0
+
+
+def test_edit_similarity():
+    assert edit_similarity("abc", "abc") == 1.0
+    assert edit_similarity("abc", "abd") == pytest.approx(2 / 3)
+    assert edit_similarity("", "") == 1.0
+    assert edit_similarity("", "ab") == 0.0
