@@ -33,6 +33,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         lm.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
     add_json_option(lm)
     lm.set_defaults(run=run)
+    ship = kinds.add_parser("ship-lm", help="make a run's checkpoint the embedded model",
+                            description="Copy a run's checkpoint into the package as the embedded model (fp16), "
+                                        "with MODEL_CARD.md built from the run and `bowerbird eval completion --json` results.")
+    ship.add_argument("--run", dest="run_dir", type=Path, required=True)
+    ship.add_argument("--eval", dest="evaluations", type=Path, nargs="*", default=[], help="eval --json outputs")
+    ship.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
+    ship.set_defaults(run=run_ship)
+
+
+def run_ship(args: argparse.Namespace) -> int:
+    from bowerbird.learners.lm.loading import EMBEDDED_NAME, embedded_folder
+    from bowerbird.learners.lm.model_card import ship
+
+    if not (args.run_dir / "checkpoint" / "config.json").exists():
+        raise UsageError(f"{args.run_dir}: no checkpoint (run `bowerbird train lm --run {args.run_dir}` first)")
+    evaluations = [json.loads(path.read_text()) for path in args.evaluations]
+    notes = args.notes.read_text() if args.notes else ""
+    destination = embedded_folder()
+    ship(args.run_dir, destination, evaluations, notes)
+    print(f"shipped {args.run_dir / 'checkpoint'} as {EMBEDDED_NAME} in {destination}")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,9 +14,14 @@ class BackendUnavailable(RuntimeError):
     """The configured backend or model cannot be used; the message says what to do."""
 
 
+def embedded_folder() -> Path:
+    """Where the shipped default model lives in the package."""
+    return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / EMBEDDED_NAME
+
+
 def embedded_checkpoint() -> Path | None:
     """The shipped default model's folder, if this installation has one."""
-    folder = Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / EMBEDDED_NAME
+    folder = embedded_folder()
     return folder if (folder / "config.json").is_file() else None
 
 
