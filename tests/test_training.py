@@ -84,3 +84,12 @@ def test_edit_similarity():
     assert edit_similarity("abc", "abd") == pytest.approx(2 / 3)
     assert edit_similarity("", "") == 1.0
     assert edit_similarity("", "ab") == 0.0
+
+
+def test_loss_curve_figure_has_a_point_per_record():
+    from bowerbird.learners.lm.model_card import loss_curve_svg
+
+    svg = loss_curve_svg([{"tokens": 10 * i, "loss": 5.0 - i / 10} for i in range(1, 6)])
+    points = svg.split("points='")[1].split("'")[0].split()
+    assert len(points) == 5
+    assert svg.startswith("<svg") and "training loss (5.00 to 4.50)" in svg
