@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up (if needed), index a repository, and show the prompt proposals for one hole.
+# Set up (if needed), index a repository, show the prompt proposals for one hole, and complete
+# it with the embedded model.
 # Usage: bash scripts/demo.sh [REPO [FILE LINE COL]]   (default: the fixture repository)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +21,5 @@ print(sys.argv[1] + "/" + hole["path"], hole["line"], hole["col"])' "$repo")
 fi
 echo "== bowerbird proposals $file --line $line --col $col" >&2
 .venv/bin/bowerbird proposals "$file" --line "$line" --col "$col" --index-dir "$index_dir" --prompt-tokens 400 --show
+echo "== bowerbird complete $file --line $line --col $col (embedded model)" >&2
+.venv/bin/bowerbird complete "$file" --line "$line" --col "$col" --index-dir "$index_dir" --candidates 3 --temperature 0.6
