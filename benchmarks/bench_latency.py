@@ -1,6 +1,6 @@
 """End-to-end completion latency through the real server, as an editor drives it.
 
-    .venv/bin/python benchmarks/bench_latency.py --model PATH [--requests 200] [--json]
+    .venv/bin/python benchmarks/bench_latency.py [--model PATH] [--requests 200] [--json]
 
 Starts `bowerbird serve` over stdio, opens standard-library files, and sends inline-completion
 requests at random holes; every --burst-every-th request comes in a burst where it is cancelled
@@ -8,7 +8,8 @@ requests at random holes; every --burst-every-th request comes in a burst where 
 and the server's own stage breakdown (from `bowerbird.status`). Debounce is set to 0 so the
 figures are the server's work alone (the configured debounce adds to them in an editor).
 Targets: context + prompt <= 10 ms p95; end to end <= 250 ms p95 with a small local model.
-Without the embedded model, build a same-size stand-in with benchmarks/make_latency_model.py.
+The model defaults to the embedded one; benchmarks/make_latency_model.py builds a same-size
+random stand-in for other shapes.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ async def run(args: argparse.Namespace) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True, help="a local causal LM folder")
+    parser.add_argument("--model", type=Path, default=None, help="a local causal LM folder (default: the embedded model)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--burst-every", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=24)
@@ -124,6 +125,12 @@ def main() -> int:
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.model is None:
+        from bowerbird.learners.lm.loading import embedded_checkpoint
+
+        args.model = embedded_checkpoint()
+        if args.model is None:
+            parser.error("no embedded model in this installation: pass --model")
     doc = asyncio.run(run(args))
     path = write_result("bench_latency", doc)
     if args.json:

@@ -97,8 +97,13 @@ def test_unavailable_backends_say_what_to_do(tmp_path):
         load_backend("transformers")
     with pytest.raises(BackendUnavailable, match="cannot load model"):
         load_backend("transformers", str(tmp_path / "missing"))
-    with pytest.raises(BackendUnavailable, match="embedded default model"):
-        load_backend("embedded")
+
+
+def test_the_embedded_model_ships_and_loads():
+    backend = load_backend("embedded")
+    assert backend.model.endswith("code-lm")
+    assert backend.fim.family == "starcoder" and backend.context_tokens == 512
+    assert backend.counter.count("def area(self):") > 0
 
 
 def test_complete_command_prints_the_design_shape(tiny_model, tmp_path, capsys):
@@ -123,8 +128,10 @@ def test_complete_command_reports_a_missing_model_clearly(tmp_path, capsys):
 
     source = tmp_path / "a.py"
     source.write_text("x = 1\n")
-    assert main(["complete", str(source), "--line", "0", "--col", "4", "--index-dir", str(tmp_path / "i")]) == 2
-    assert "embedded default model is not part of this installation" in capsys.readouterr().err
+    argv = ["complete", str(source), "--line", "0", "--col", "4", "--index-dir", str(tmp_path / "i"),
+            "--backend", "transformers", "--model", str(tmp_path / "no-such-model")]
+    assert main(argv) == 2
+    assert "cannot load model" in capsys.readouterr().err
 
 
 def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, capsys):
@@ -142,7 +149,7 @@ def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, ca
     assert report["problems"] == [f"{tmp_path / 'repo'} is not indexed yet: run `bowerbird index {tmp_path / 'repo'}` (the server also does it)"]
     assert main(["index", str(tmp_path / "repo"), "--index-dir", str(tmp_path / "i")]) == 0
     capsys.readouterr()
-    assert main(argv) == 1  # the embedded model is missing
+    assert main(argv) == 0  # indexed, and the embedded model loads
     report = json.loads(capsys.readouterr().out)
     assert report["index"]["exists"] is True
-    assert [p.split(":")[0] for p in report["problems"]] == ["no completion model"]
+    assert report["problems"] == [] and report["model"]["name"].endswith("code-lm")
