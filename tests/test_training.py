@@ -93,3 +93,12 @@ def test_loss_curve_figure_has_a_point_per_record():
     points = svg.split("points='")[1].split("'")[0].split()
     assert len(points) == 5
     assert svg.startswith("<svg") and "training loss (4.90 to 4.50)" in svg
+
+
+def test_padding_after_an_examples_end_is_not_a_target():
+    import torch
+
+    from bowerbird.learners.lm.train import padding_masked
+
+    batch = torch.tensor([[5, 6, 0, 0, 0], [0, 7, 0, 8, 9]])
+    assert padding_masked(batch, 0).tolist() == [[5, 6, 0, -100, -100], [0, 7, 0, 8, 9]]

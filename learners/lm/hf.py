@@ -71,6 +71,7 @@ class TransformersBackend:
                 input_ids=input_ids,
                 attention_mask=torch.ones_like(input_ids),
                 max_new_tokens=request.max_new_tokens,
+                min_new_tokens=1,  # an end-of-text first token is an empty completion: never useful
                 do_sample=sampling,
                 temperature=request.temperature if sampling else None,
                 top_p=None,

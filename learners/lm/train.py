@@ -46,6 +46,16 @@ def build_model(config: TrainConfig, vocab_size: int, eos_id: int):
     ))
 
 
+def padding_masked(batch, eos: int):
+    """Labels for a batch: an example's end-of-text is a target, the padding after it is not
+    (-100), or the model learns to end everything at once."""
+    labels = batch.clone()
+    repeated = (batch == eos) & (batch.roll(1, dims=1) == eos)
+    repeated[:, 0] = False
+    labels[repeated] = -100
+    return labels
+
+
 def learning_rate(step: int, config: TrainConfig) -> float:
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
@@ -96,7 +106,7 @@ def train(
             group["lr"] = learning_rate(step, config)
         batch = data[rng.integers(0, len(data), config.batch)].to(device)
         with autocast:
-            loss = model(input_ids=batch, labels=batch).loss
+            loss = model(input_ids=batch, labels=padding_masked(batch, eos)).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
