@@ -63,7 +63,14 @@ async def test_workspace_is_indexed_in_the_background(client: LanguageClient):
 async def test_indexing_reports_progress_when_the_client_supports_it(client: LanguageClient):
     await wait_indexed(client)
     supports = bool(client.capabilities.window and client.capabilities.window.work_done_progress)
-    indexing = [r for r in client.progress_reports.values() if getattr(r[0], "title", None) == "Indexing repo"]
+    def indexing_reports():
+        return [r for r in client.progress_reports.values() if getattr(r[0], "title", None) == "Indexing repo"]
+
+    for _ in range(100):  # the end notification follows the index state by a moment
+        indexing = indexing_reports()
+        if not supports or (indexing and isinstance(indexing[0][-1], types.WorkDoneProgressEnd)):
+            break
+        await asyncio.sleep(0.05)
     if supports:
         assert len(indexing) == 1
         assert isinstance(indexing[0][0], types.WorkDoneProgressBegin)
