@@ -54,6 +54,24 @@ def refresh_index(store: IndexStore, args: argparse.Namespace) -> IndexReport:
         progress.close()
 
 
+def source_document(file: Path, args: argparse.Namespace) -> tuple[Path, str, str]:
+    """(repository root, path relative to it, text) of a FILE argument; UsageError when the
+    file is missing, of an unsupported language, or unusable (binary, too large, ...)."""
+    from bowerbird.analysis.languages import language_for_path
+    from bowerbird.analysis.walk import read_source
+    from bowerbird.paths import find_root
+
+    if not file.is_file():
+        raise UsageError(f"{file}: no such file")
+    if language_for_path(file.name) is None:
+        raise UsageError(f"{file}: not a Python or Java file")
+    data, reason = read_source(str(file))
+    if data is None:
+        raise UsageError(f"{file}: cannot be used ({reason})")
+    root = find_root(file, index_dir(args))
+    return root, file.resolve().relative_to(root).as_posix(), data.decode("utf-8", "replace")
+
+
 def print_json(document: object) -> None:
     json.dump(document, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")

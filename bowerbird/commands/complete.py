@@ -11,19 +11,16 @@ import time
 from pathlib import Path
 
 from bowerbird.analysis.holes import HoleError
-from bowerbird.analysis.languages import language_for_path
 from bowerbird.analysis.repo import RepoView
-from bowerbird.analysis.walk import read_source
 from bowerbird.commands.common import (
     UsageError,
     add_index_options,
     add_json_option,
-    index_dir,
     open_store,
     print_json,
     refresh_index,
+    source_document,
 )
-from bowerbird.paths import find_root
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,21 +50,13 @@ def run(args: argparse.Namespace) -> int:
     from bowerbird.server.pipeline import Pipeline
 
     file = args.file
-    if not file.is_file():
-        raise UsageError(f"{file}: no such file")
-    if language_for_path(file.name) is None:
-        raise UsageError(f"{file}: not a Python or Java file")
+    root, path, text = source_document(file, args)
     options, problems = parse_options({"completion": {
         "backend": args.backend, "model": args.model, "url": args.url, "maxTokens": args.max_tokens,
         "candidates": args.candidates, "temperature": args.temperature, "proposal": args.proposal,
     }})
     if problems:
         raise UsageError("; ".join(problems))
-    data, reason = read_source(str(file))
-    if data is None:
-        raise UsageError(f"{file}: cannot be used ({reason})")
-    root = find_root(file, index_dir(args))
-    path = file.resolve().relative_to(root).as_posix()
     started = time.perf_counter()
     try:
         backend = load_backend(args.backend, args.model, args.url, args.device)
@@ -79,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         refresh_index(store, args)
         pipeline = Pipeline(RepoView(store), backend, options.completion)
         try:
-            completion = pipeline.complete(path, data.decode("utf-8", "replace"), args.line, args.col)
+            completion = pipeline.complete(path, text, args.line, args.col)
         except HoleError as error:
             raise UsageError(f"{file}: {error}") from None
     finally:
@@ -87,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**completion.to_json(), "model_load_ms": round(load_ms, 1)})
         return 0
-    line = data.decode("utf-8", "replace").split("\n")[args.line]
+    line = text.split("\n")[args.line]
     print(f"{root}/{path}:{args.line}:{args.col}  {line[: args.col]}|{line[args.col:]}")
     print(f"proposal {completion.proposal['id']} ({completion.proposal['source']}, {completion.proposal['context_type']}); "
           f"{completion.timings_ms['total']:.0f} ms (model {completion.timings_ms.get('model', 0):.0f} ms)")

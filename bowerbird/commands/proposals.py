@@ -10,20 +10,17 @@ import argparse
 from pathlib import Path
 
 from bowerbird.analysis.holes import HoleError, hole_at
-from bowerbird.analysis.languages import language_for_path
 from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
 from bowerbird.analysis.repo import RepoView
-from bowerbird.analysis.walk import read_source
 from bowerbird.commands.common import (
     UsageError,
     add_index_options,
     add_json_option,
-    index_dir,
     open_store,
     print_json,
     refresh_index,
+    source_document,
 )
-from bowerbird.paths import find_root
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,19 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     file = args.file
-    if not file.is_file():
-        raise UsageError(f"{file}: no such file")
-    if language_for_path(file.name) is None:
-        raise UsageError(f"{file}: not a Python or Java file")
     if args.prompt_tokens <= 0:
         raise UsageError("--prompt-tokens must be positive")
-    data, reason = read_source(str(file))
-    if data is None:
-        raise UsageError(f"{file}: cannot be used ({reason})")
-    root = find_root(file, index_dir(args))
-    path = file.resolve().relative_to(root).as_posix()
+    root, path, text = source_document(file, args)
     try:
-        hole = hole_at(path, data.decode("utf-8", "replace"), args.line, args.col)
+        hole = hole_at(path, text, args.line, args.col)
     except HoleError as error:
         raise UsageError(f"{file}: {error}") from None
     store = open_store(root, args)
