@@ -102,3 +102,35 @@ def test_padding_after_an_examples_end_is_not_a_target():
 
     batch = torch.tensor([[5, 6, 0, 0, 0], [0, 7, 0, 8, 9]])
     assert padding_masked(batch, 0).tolist() == [[5, 6, 0, -100, -100], [0, 7, 0, 8, 9]]
+
+
+def test_a_run_can_start_from_another_checkpoint(tmp_path, tiny_model, tokenizer):
+    import torch
+    from transformers import GPT2LMHeadModel
+
+    from bowerbird.learners.lm.train import warm_start
+
+    source = tmp_path / "source"
+    GPT2LMHeadModel.from_pretrained(tiny_model).to(torch.float16).save_pretrained(source)  # as shipped: fp16
+    tokenizer.save_pretrained(source)
+    run = tmp_path / "run"
+    run.mkdir()
+    warm_start(run, source)
+    started = GPT2LMHeadModel.from_pretrained(run / "checkpoint")
+    original = GPT2LMHeadModel.from_pretrained(source, dtype=torch.float32)
+    assert all(torch.equal(a, b) for a, b in zip(started.state_dict().values(), original.state_dict().values()))
+    files = split(corpus_files(include_site_packages=False))[0][:10]
+    sequences = build_sequences(tokenizer, files, 8, 64, mix=(1.0, 0.0, 0.0), seed=0)
+    config = TrainConfig(layers=2, width=32, heads=2, block=64, batch=4, steps=2, warmup=1, checkpoint_every=2)
+    state = train(run, sequences, tokenizer, config, device="cpu")
+    assert state["init_from"]["path"] == str(source) and state["step"] == 2
+    trained = GPT2LMHeadModel.from_pretrained(run / "checkpoint")
+    assert next(trained.parameters()).dtype == torch.float32  # trained in fp32, not the source's fp16
+
+
+def test_warm_start_refuses_a_checkpoint_of_another_shape(tmp_path, tiny_model):
+    from bowerbird.cli import main
+
+    code = main(["train", "lm", "--run", str(tmp_path / "run"), "--init-from", str(tiny_model), "--layers", "3"])
+    assert code == 2
+    assert not (tmp_path / "run" / "checkpoint").exists()

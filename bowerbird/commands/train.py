@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lm.add_argument("--sequences", type=int, default=20000, help="prepared sequences (first call only)")
     lm.add_argument("--rlpg-share", type=float, default=0.3, help="share of RLPG-format sequences")
     lm.add_argument("--device", default=None, help="force a device (cpu, cuda, mps)")
+    lm.add_argument("--init-from", default=None, metavar="CHECKPOINT",
+                    help="start a new run from this checkpoint's weights and tokenizer ('embedded': the shipped model)")
     for field in fields(TrainConfig):
         lm.add_argument(f"--{field.name.replace('_', '-')}", type=type(field.default), default=field.default)
     add_json_option(lm)
@@ -69,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         saved = json.loads(state_file.read_text())["config"]
         if {k: v for k, v in saved.items() if k != "steps"} != {k: v for k, v in vars(config).items() if k != "steps"}:
             raise UsageError(f"{folder} was started with other settings ({saved}); resume with those, or use a new --run")
+    if args.init_from and not state_file.exists():
+        _warm_start(folder, _init_folder(args.init_from), config)
     tokenizer = _tokenizer(folder, config)
     data_file = folder / "data.npy"
     if not data_file.exists():
@@ -88,6 +92,33 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{folder}: step {summary['step']}, {summary['tokens']:,} tokens, loss {summary['loss']}")
     return 0
+
+
+def _init_folder(value: str) -> Path:
+    from bowerbird.learners.lm.loading import embedded_folder
+
+    folder = embedded_folder() if value == "embedded" else Path(value)
+    if not (folder / "config.json").exists() or not (folder / "tokenizer.json").exists():
+        raise UsageError(f"--init-from {value}: not a checkpoint folder (needs config.json and tokenizer.json)")
+    return folder
+
+
+def _warm_start(folder: Path, source: Path, config) -> None:
+    """Seed a new run with another checkpoint: its tokenizer, and its weights as step 0."""
+    import shutil
+
+    from bowerbird.learners.lm.train import warm_start
+
+    saved = json.loads((source / "config.json").read_text())
+    wanted = {"n_layer": config.layers, "n_embd": config.width, "n_head": config.heads, "n_positions": config.block}
+    clash = {k: (saved.get(k), v) for k, v in wanted.items() if saved.get(k) != v}
+    if clash:
+        raise UsageError(f"--init-from {source}: its shape differs from the settings ({clash}: checkpoint, settings)")
+    if not (folder / "tokenizer" / "tokenizer.json").exists():
+        shutil.copytree(source, folder / "tokenizer", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("*.safetensors", "*.md", "*.svg", "train_state.json"))
+    warm_start(folder, source)
+    print(f"warm start from {source}", file=sys.stderr)
 
 
 def _tokenizer(folder: Path, config):

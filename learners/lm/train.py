@@ -46,6 +46,22 @@ def build_model(config: TrainConfig, vocab_size: int, eos_id: int):
     ))
 
 
+def warm_start(run: Path, source: Path) -> None:
+    """Make `source`'s weights (any dtype) the run's starting checkpoint, in fp32, and record
+    where they came from (its own step and token counts, when it has a train_state.json)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    model.save_pretrained(run / "checkpoint")
+    AutoTokenizer.from_pretrained(source).save_pretrained(run / "checkpoint")
+    origin = {"path": str(source)}
+    if (source / "train_state.json").exists():
+        previous = json.loads((source / "train_state.json").read_text())
+        origin |= {k: previous[k] for k in ("step", "tokens", "seconds") if k in previous}
+    (run / "init_from.json").write_text(json.dumps(origin, indent=1))
+
+
 def padding_masked(batch, eos: int):
     """Labels for a batch: an example's end-of-text is a target, the padding after it is not
     (-100), or the model learns to end everything at once."""
@@ -77,12 +93,14 @@ def train(
     state_file = run / "train_state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {
         "step": 0, "tokens": 0, "seconds": 0.0, "curve": [], "config": asdict(config), "device": device}
+    if "init_from" not in state and (run / "init_from.json").exists():
+        state["init_from"] = json.loads((run / "init_from.json").read_text())
     checkpoint = run / "checkpoint"
     eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     if (checkpoint / "config.json").exists():
         from transformers import GPT2LMHeadModel
 
-        model = GPT2LMHeadModel.from_pretrained(checkpoint)
+        model = GPT2LMHeadModel.from_pretrained(checkpoint, dtype=torch.float32)
     else:
         model = build_model(config, len(tokenizer), eos)
     model.to(device).train()
@@ -113,7 +131,7 @@ def train(
         optimizer.step()
         state["step"] += 1
         state["tokens"] += int(batch.numel())
-        window.append(float(loss))
+        window.append(loss.item())
         if state["step"] % 10 == 0:
             point = {"step": state["step"], "tokens": state["tokens"], "loss": round(sum(window) / len(window), 4),
                      "lr": round(learning_rate(step, config), 6)}
