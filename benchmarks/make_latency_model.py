@@ -1,5 +1,5 @@
 """Build a stand-in model for latency benchmarks: the shape of the embedded model (a ~5M
-parameter GPT-2 with a 1,024-token context and an 8k byte-level BPE vocabulary trained on
+parameter GPT-2 with a 1,024-token context (--context) and an 8k byte-level BPE vocabulary trained on
 standard-library files, with StarCoder FIM tokens), with random weights.
 
 Its completions are noise; its speed is that of a real model of this size.
@@ -21,6 +21,7 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--context", type=int, default=1024, help="positions (bench_inference needs 1,024 + 24)")
     args = parser.parse_args()
 
     import torch
@@ -38,7 +39,7 @@ def main() -> int:
         vocab_size=8192, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=special[0], additional_special_tokens=special[1:])
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(fast), n_positions=1024, n_embd=args.width, n_layer=args.layers,
+    config = GPT2Config(vocab_size=len(fast), n_positions=args.context, n_embd=args.width, n_layer=args.layers,
                         n_head=4, bos_token_id=0, eos_token_id=0)
     model = GPT2LMHeadModel(config)
     model.save_pretrained(args.out)

@@ -81,6 +81,7 @@ class Pipeline:
             candidates=self.options.candidates,
             temperature=self.options.temperature,
             single_line=not cursor.multiline,
+            heal=prompt.heal,
             cancel=cancel or threading.Event(),
         )
         raw = self.backend.generate(request)

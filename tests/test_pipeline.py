@@ -37,7 +37,7 @@ def test_completion_text_is_the_models_greedy_continuation(pyrepo, backend):
     prefix = "\n".join(lines[:line] + [lines[line][:col]])
     suffix = lines[line][col:] + "\n" + "\n".join(lines[line + 1 :])
     prompt = compose(backend, "", f"# {path}", prefix, suffix, 12)
-    raw = backend.generate(GenerationRequest(prompt.text, max_new_tokens=12, single_line=True))
+    raw = backend.generate(GenerationRequest(prompt.text, max_new_tokens=12, single_line=True, heal=prompt.heal))
     expected = postprocess(raw[0].text, CursorContext(lines[line][:col], lines[line][col:], lines[line + 1]))
     assert [c.text for c in completion.candidates] == ([expected] if expected else [])
     assert completion.proposal == {"id": 62, "source": "in_file", "context_type": "default"}
@@ -77,11 +77,13 @@ def test_a_cancelled_request_stops_and_answers_nothing(backend):
 
 def test_prompt_fits_the_budget_and_keeps_the_code_next_to_the_cursor(backend):
     prefix = "\n".join(f"value_{i} = {i}" for i in range(400)) + "\nresult = "
-    prompt = compose(backend, "# other.py\ndef helper(): pass", "# m.py", prefix, "\nprint(result)\n", 48)
+    prompt = compose(backend, "# other.py\ndef helper(): pass", "# m.py", prefix, "\nprint(result)\n", 48, heal=False)
     assert prompt.tokens <= backend.context_tokens - 48
     assert prompt.text.startswith("<fim_prefix>") and prompt.text.endswith("<fim_middle>")
     assert "value_399 = 399\nresult = <fim_suffix>" in prompt.text
     assert "value_0 = 0\n" not in prompt.text
+    healed = compose(backend, "# other.py\ndef helper(): pass", "# m.py", prefix, "\nprint(result)\n", 48)
+    assert healed.heal == " " and "value_399 = 399\nresult =<fim_suffix>" in healed.text  # the space is the model's
 
 
 def test_fim_templates_are_detected_from_vocabularies():

@@ -73,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         relative = f"{m['relative_to_in_file'] * 100:+.1f}%" if m["relative_to_in_file"] is not None else "-"
         es = f"{m['es']:.3f}" if m["es"] is not None else "-"
         print(f"{name:<12} {m['em'] * 100:>11.1f}% {f'[{ci[0] * 100:.1f}, {ci[1] * 100:.1f}]':>17} {relative:>11} {es:>10}")
+    if "token_healing" in summary:
+        h = summary["token_healing"]
+        print(f"token healing (in_file, greedy generation, {h['holes']} holes): exact match {h['em_plain'] * 100:.1f}% -> "
+              f"{h['em_healed'] * 100:.1f}%, edit similarity {h['es_plain']:.3f} -> {h['es_healed']:.3f}")
     if not base:
         print("(in_file solved no hole: relative gains are undefined)", file=sys.stderr)
     return 0

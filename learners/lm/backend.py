@@ -17,6 +17,7 @@ class GenerationRequest:
     candidates: int = 1
     temperature: float = 0.0  # 0: greedy (one candidate per distinct result)
     single_line: bool = True  # stop at the first newline of the completion
+    heal: str = ""  # token healing: characters cut from the prompt's end that the completion must start with
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)  # set: stop between tokens
 
 

@@ -11,6 +11,9 @@ space aside) and edit similarity (1 - normalised Levenshtein):
   by Jaccard similarity with the 20 lines before the hole;
 - oracle: solved if any proposal's prompt solves it (the upper bound).
 
+Token healing (backends that support it) is measured apart, as the server uses it: in_file's
+prompt with and without healing, by real greedy generation (`token_healing` in the summary).
+
 Greedy exact match of all 63 proposals is decided by teacher forcing: one batched forward pass
 says whether greedy decoding would produce the target token by token and then end the line.
 """
@@ -47,6 +50,7 @@ class HoleOutcome:
     es: dict[str, float] = field(default_factory=dict)
     prompts: dict[int, str] = field(default_factory=dict, repr=False)  # per proposal id
     new_tokens: int = 0  # generation length used for this hole
+    healing: dict[str, tuple[bool, float]] = field(default_factory=dict)  # "plain"/"healed": (exact, edit sim.)
 
 
 def edit_similarity(a: str, b: str) -> float:
@@ -121,8 +125,8 @@ def teacher_forced_matches(backend, prompts: list[str], target: str) -> list[boo
     return results
 
 
-def greedy_line(backend, prompt: str, max_new_tokens: int) -> str:
-    candidates = backend.generate(GenerationRequest(prompt, max_new_tokens=max_new_tokens, single_line=True))
+def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "") -> str:
+    candidates = backend.generate(GenerationRequest(prompt, max_new_tokens=max_new_tokens, single_line=True, heal=heal))
     return candidates[0].text.split("\n")[0] if candidates else ""
 
 
@@ -146,7 +150,8 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens))
         header = f"# {path}"
         suffix = "\n" + hole.after
-        prompts = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens).text for p in proposals}
+        prompts = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens, heal=False).text
+                   for p in proposals}
         distinct = sorted(set(prompts.values()))
         verdicts = dict(zip(distinct, teacher_forced_matches(backend, distinct, target)))
         outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens)
@@ -155,7 +160,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         in_file_id = next(p.kind.id for p in proposals if p.kind.source == IN_FILE)
         random_id = rng.choice(outcome.applicable)
         retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
-                            header, hole.prefix, suffix, new_tokens).text
+                            header, hole.prefix, suffix, new_tokens, heal=False).text
         outcome.em["in_file"] = in_file_id in outcome.solved_by
         outcome.em["random"] = random_id in outcome.solved_by
         outcome.em["retrieval"] = teacher_forced_matches(backend, [retrieval], target)[0]
@@ -163,6 +168,12 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens).rstrip(), target.rstrip())
         outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens).rstrip(), target.rstrip())
         outcome.es["retrieval"] = edit_similarity(greedy_line(backend, retrieval, new_tokens).rstrip(), target.rstrip())
+        if getattr(backend, "healing", False):  # what token healing changes, on in_file's prompt, by real generation
+            in_file = next(p for p in proposals if p.kind.id == in_file_id)
+            for name, heal in (("plain", False), ("healed", True)):
+                prompt = compose(backend, in_file.text, header, hole.prefix, suffix, new_tokens + 2, heal=heal)
+                line = greedy_line(backend, prompt.text, new_tokens + 2, prompt.heal).rstrip()
+                outcome.healing[name] = (line == target.rstrip(), edit_similarity(line, target.rstrip()))
         outcomes.append(outcome)
         if progress:
             progress(number, len(holes))
@@ -194,7 +205,15 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     base = methods["in_file"]["em"] or 0.0
     for values in methods.values():
         values["relative_to_in_file"] = round(values["em"] / base - 1, 4) if base and values["em"] is not None else None
-    return {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed, "methods": methods}
+    summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed, "methods": methods}
+    healed = [o.healing for o in evaluation if o.healing]
+    if healed:  # token healing's effect, in_file prompt, greedy generation (the server's path)
+        summary["token_healing"] = {
+            "holes": len(healed),
+            **{f"{measure}_{name}": round(sum(h[name][i] for h in healed) / len(healed), 4)
+               for name in ("plain", "healed") for i, measure in enumerate(("em", "es"))},
+        }
+    return summary
 
 
 def _bootstrap(values: list[bool], rng: random.Random, rounds: int) -> list[float] | None:

@@ -1,8 +1,8 @@
 """The `transformers` backend: any Hugging Face causal LM, by local path or hub id.
 
-KV-cached generation through `generate()`, several candidates in one batch when sampling,
-stopping at the end of the line (single-line completions) and between tokens when the
-request is cancelled.
+KV-cached generation by Bowerbird's own loop (decoding.py): several candidates in one batch
+when sampling, stopping at the end of the line (single-line completions) and between tokens
+when the request is cancelled, token healing, and reuse of the previous prompt's cache.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from bowerbird.learners.lm.backend import Candidate, GenerationRequest
+from bowerbird.learners.lm.decoding import PromptCache, Vocabulary
 from bowerbird.learners.lm.device import choose_device
 from bowerbird.learners.lm.fim import detect_template
 from bowerbird.learners.lm.tokens import TokenizerCounter
@@ -44,55 +45,39 @@ class TransformersBackend:
         self.fim = detect_template(self.tokenizer.get_vocab())
         self.counter = TokenizerCounter(self.tokenizer)
         self.eos_id = self.tokenizer.eos_token_id
+        self.vocabulary = Vocabulary(self.tokenizer)
+        self.vocabulary.prepare()
+        self.prompt_cache = PromptCache()  # the last prompt's KV cache, for the next keystroke's request
+        self.healing = True  # token healing: the prompt composer may cut the last token (see prompt.py)
         logger.info("loaded %s on %s (%s, context %d, FIM %s)", model, self.device, dtype,
                     self.context_tokens, self.fim.family if self.fim else "none")
 
     def generate(self, request: GenerationRequest) -> list[Candidate]:
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList
+        from bowerbird.learners.lm.decoding import decode
 
-        encoded = self.tokenizer(request.prompt, return_tensors="pt", add_special_tokens=False)
-        input_ids = encoded["input_ids"][:, -(self.context_tokens - request.max_new_tokens) :].to(self.device)
-        start = input_ids.shape[1]
-        tokenizer = self.tokenizer
-
-        class Stop(StoppingCriteria):
-            def __call__(self, ids, scores, **kwargs):
-                if request.cancel.is_set():
-                    return torch.ones(ids.shape[0], dtype=torch.bool, device=ids.device)
-                if not request.single_line or ids.shape[1] == start:
-                    return torch.zeros(ids.shape[0], dtype=torch.bool, device=ids.device)
-                done = ["\n" in tokenizer.decode(row[start:]) for row in ids]
-                return torch.tensor(done, dtype=torch.bool, device=ids.device)
-
-        sampling = request.temperature > 0 and request.candidates > 1
-        with torch.inference_mode():
-            output = self.network.generate(
-                input_ids=input_ids,
-                attention_mask=torch.ones_like(input_ids),
-                max_new_tokens=request.max_new_tokens,
-                min_new_tokens=1,  # an end-of-text first token is an empty completion: never useful
-                do_sample=sampling,
-                temperature=request.temperature if sampling else None,
-                top_p=None,
-                top_k=None,
-                num_return_sequences=request.candidates if sampling else 1,
-                return_dict_in_generate=True,
-                output_scores=True,
-                pad_token_id=self.eos_id if self.eos_id is not None else 0,
-                stopping_criteria=StoppingCriteriaList([Stop()]),
-            )
-        if request.cancel.is_set():
+        ids = self.tokenizer(request.prompt, add_special_tokens=False)["input_ids"]
+        ids = ids[-(self.context_tokens - request.max_new_tokens):]
+        if not ids:
             return []
-        scores = self.network.compute_transition_scores(output.sequences, output.scores, normalize_logits=True)
+        heal = request.heal if self.healing else ""
+        shared = self.prompt_cache if self.prompt_cache.lock.acquire(blocking=False) else None
+        try:
+            rows = decode(
+                self.network, self.vocabulary, ids, max_new_tokens=request.max_new_tokens, eos_id=self.eos_id,
+                candidates=request.candidates, temperature=request.temperature, single_line=request.single_line,
+                heal=heal, cancel=request.cancel, cached=shared, device=self.device,
+            )
+        finally:
+            if shared is not None:
+                shared.lock.release()
         candidates: dict[str, Candidate] = {}
-        for row, row_scores in zip(output.sequences, scores):
-            generated = row[start:].tolist()
-            if self.eos_id in generated:
-                generated = generated[: generated.index(self.eos_id)]
-            text = tokenizer.decode(generated, skip_special_tokens=True)
-            used = row_scores[: max(1, len(generated))]
-            score = float(used[torch.isfinite(used)].mean()) if len(used) else float("-inf")
+        for row in rows:
+            text = self.tokenizer.decode(row.ids, skip_special_tokens=True)
+            if heal:
+                if not text.startswith(heal):
+                    continue  # the row ended before writing what the user had typed
+                text = text[len(heal):]
+            score = sum(row.logprobs) / len(row.logprobs) if row.logprobs else float("-inf")
             if text not in candidates or candidates[text].score < score:
                 candidates[text] = Candidate(text, score)
         return sorted(candidates.values(), key=lambda c: -c.score)

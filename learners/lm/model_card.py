@@ -64,6 +64,21 @@ def ship(run: Path, destination: Path, evaluation: list[dict], notes: str = "") 
             es = f"{m['es']:.3f}" if m["es"] is not None else "—"
             rows.append(f"| {Path(result['repo']).name} | {result['holes']} | {name} | {m['em'] * 100:.1f}% "
                         f"[{ci[0] * 100:.1f}, {ci[1] * 100:.1f}] | {rel} | {es} |")
+    origin = state.get("init_from")
+    warm = (f"| started from | an earlier checkpoint (`{Path(origin['path']).name}`: {origin.get('step', '?')} steps, "
+            f"{origin.get('tokens', 0):,} tokens, {origin.get('seconds', 0) / 60:.0f} minutes), then the steps below |\n"
+            if origin else "")
+    healing = [f"| {Path(r['repo']).name} | {h['holes']} | {h['em_plain'] * 100:.1f}% | {h['em_healed'] * 100:.1f}% | "
+               f"{h['es_plain']:.3f} | {h['es_healed']:.3f} |" for r in evaluation if (h := r.get("token_healing"))]
+    healing_table = ("""
+### Token healing
+
+The server cuts the last token before the cursor and makes the model write it (`prompt.py`,
+`decoding.py`). Its effect on in_file's prompt, by real greedy generation on the same holes:
+
+| package | holes | exact match, plain | exact match, healed | edit sim., plain | edit sim., healed |
+|---|---|---|---|---|---|
+""" + "\n".join(healing) + "\n") if healing else ""
     card = f"""# code-lm: Bowerbird's embedded code model
 
 A small GPT-2-style decoder trained by `bowerbird train lm` on this machine's CPU, shipped so
@@ -76,7 +91,7 @@ that completions work with no download. It is small and it is weak: read the num
 | tokenizer | byte-level BPE, {config['vocab']} tokens, trained on the corpus; StarCoder FIM tokens `<fim_prefix>`, `<fim_suffix>`, `<fim_middle>`, and `<file_sep>` |
 | data | the Python standard library of the training interpreter and the pure-Python packages installed beside it, tests left out, split by package; held out of training: {", ".join(sorted(HELD_OUT))} |
 | task mix | plain left-to-right windows, fill-in-the-middle (StarCoder format), and RLPG-format examples (a proposal's context from the same package, the file's path, the code around a hole, then the rest of the line), as `bowerbird train lm` builds them |
-| training | {state['step']} steps of {config['batch']} × {config['block']} tokens = {state['tokens']:,} tokens, AdamW (peak lr {config['lr']}, cosine), {state['seconds'] / 60:.0f} minutes on {state['device']} |
+{warm}| training | {state['step']} steps of {config['batch']} × {config['block']} tokens = {state['tokens']:,} tokens, AdamW (peak lr {config['lr']}, cosine), {state['seconds'] / 60:.0f} minutes on {state['device']} |
 | final training loss | {state['curve'][-1]['loss'] if state['curve'] else '—'} (curve: `loss_curve.svg`, points: `train_state.json`) |
 
 ## Evaluation (held-out packages, `bowerbird eval completion`)
@@ -88,7 +103,7 @@ calibration half of each package's holes and reported on the other half.
 | package | holes | method | exact match [95% CI] | vs in_file | edit similarity |
 |---|---|---|---|---|---|
 {chr(10).join(rows)}
-
+{healing_table}
 {notes}
 """
     (destination / "MODEL_CARD.md").write_text(card)

@@ -4,6 +4,14 @@ Left part: the chosen proposal's context (at most half of the budget, its best-r
 kept), the current file's path as a header, and the code before the cursor (its end kept).
 With a fill-in-the-middle model, the code after the cursor (its start kept, at most a
 quarter of what is left) goes in the suffix slot.
+
+Two things keep consecutive requests cheap and well-formed:
+- When the code before the cursor is cut, it is cut at a line start, so the prompt's start
+  stays the same while the developer types on a line and the backend can reuse its KV cache.
+- Token healing (backends with `healing`): the cursor usually sits inside a word, where the
+  prompt's last BPE token is a fragment the model rarely saw at the end of a text. The last
+  token's characters are cut from the prompt (`Prompt.heal`) and the backend constrains the
+  completion to write them first, so the model chooses the whole token itself.
 """
 
 from __future__ import annotations
@@ -20,9 +28,22 @@ class Prompt:
     text: str
     tokens: int  # the prompt's length in the model's tokens (template tokens approximate)
     context_tokens: int  # of which the proposal context
+    heal: str = ""  # characters cut from the end of the code before the cursor (token healing)
 
 
-def compose(backend: Backend, context: str, header: str, prefix: str, suffix: str, max_new_tokens: int) -> Prompt:
+def healed_tail(counter, text: str) -> str:
+    """The characters of `text`'s last token, when cutting them is safe: within one line and
+    printable ASCII (the constraint works on whole characters)."""
+    line = text[text.rfind("\n") + 1 :]
+    tokenizer = getattr(counter, "tokenizer", None)
+    if tokenizer is None or not line.strip() or not line.isascii() or not line.isprintable():
+        return ""
+    tokens = tokenizer(line, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    return line[tokens[-1][0] :] if tokens else ""
+
+
+def compose(backend: Backend, context: str, header: str, prefix: str, suffix: str, max_new_tokens: int,
+            heal: bool | None = None) -> Prompt:
     counter = backend.counter
     budget = backend.context_tokens - max_new_tokens - TEMPLATE_MARGIN
     context, context_tokens = counter.truncate_counted(context, budget // 2, "back")
@@ -34,7 +55,13 @@ def compose(backend: Backend, context: str, header: str, prefix: str, suffix: st
         tail, tail_tokens = counter.truncate_counted(suffix, remaining // 4, "front")
         remaining -= tail_tokens
     body, body_tokens = counter.truncate_counted(prefix, max(remaining, 0), "back")
+    if len(body) < len(prefix) and "\n" in body:  # cut at a line start: stable while typing on a line
+        cut = body.index("\n") + 1
+        body_tokens -= counter.count(body[:cut])
+        body = body[cut:]
+    healed = healed_tail(counter, body) if (getattr(backend, "healing", False) if heal is None else heal) else ""
+    body = body[: len(body) - len(healed)]
     left = head + body
     text = backend.fim.format(left, tail) if backend.fim is not None else left
     # Token counts of the parts; a BPE may merge differently across the joins by a token or two.
-    return Prompt(text, head_tokens + body_tokens + tail_tokens, context_tokens)
+    return Prompt(text, head_tokens + body_tokens + tail_tokens, context_tokens, healed)
