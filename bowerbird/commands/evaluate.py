@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     completion.add_argument("--model", default=None, help="model path or id (default: the embedded model)")
     completion.add_argument("--device", default=None)
     completion.add_argument("--index-dir", type=Path, default=None)
+    completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
+                            help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
     completion.set_defaults(run=run)
 
@@ -61,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     if len(outcomes) < 2:
         raise UsageError(f"{root}: too few usable holes ({len(outcomes)})")
     summary = {"repo": str(root), "model": backend.model, **summarise(outcomes, backend, args.seed)}
+    if args.plot:
+        from bowerbird.learners.lm.plot import plot_methods
+
+        plot_methods(summary, args.plot)
     if args.json:
         print_json(summary)
         return 0

@@ -14,8 +14,9 @@ space aside) and edit similarity (1 - normalised Levenshtein):
 Token healing (backends that support it) is measured apart, as the server uses it: in_file's
 prompt with and without healing, by real greedy generation (`token_healing` in the summary).
 
-Greedy exact match of all 63 proposals is decided by teacher forcing: one batched forward pass
-says whether greedy decoding would produce the target token by token and then end the line.
+Greedy exact match of all 63 proposals is decided, for a local model, by teacher forcing: one
+batched forward pass says whether greedy decoding would produce the target token by token and
+then end the line. Other backends (a served model) generate each prompt's line.
 """
 
 from __future__ import annotations
@@ -125,6 +126,14 @@ def teacher_forced_matches(backend, prompts: list[str], target: str) -> list[boo
     return results
 
 
+def exact_matches(backend, prompts: list[str], target: str, max_new_tokens: int) -> list[bool]:
+    """Greedy exact match of `target` for each prompt: by teacher forcing for a local model
+    (one batched forward pass), by generation for any other backend."""
+    if getattr(backend, "network", None) is not None:
+        return teacher_forced_matches(backend, prompts, target)
+    return [greedy_line(backend, p, max_new_tokens).rstrip() == target.rstrip() for p in prompts]
+
+
 def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "") -> str:
     candidates = backend.generate(GenerationRequest(prompt, max_new_tokens=max_new_tokens, single_line=True, heal=heal))
     return candidates[0].text.split("\n")[0] if candidates else ""
@@ -143,7 +152,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
             texts[path] = (repo.root / path).read_text(encoding="utf-8", errors="replace")
         hole = hole_at(path, texts[path], spec["line"], spec["col"])
         target = hole.target
-        target_tokens = len(backend.tokenizer(target, add_special_tokens=False)["input_ids"])
+        target_tokens = backend.counter.count(target)
         if not target.strip() or target_tokens > MAX_TARGET_TOKENS:
             continue
         new_tokens = target_tokens + 2
@@ -153,7 +162,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         prompts = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens, heal=False).text
                    for p in proposals}
         distinct = sorted(set(prompts.values()))
-        verdicts = dict(zip(distinct, teacher_forced_matches(backend, distinct, target)))
+        verdicts = dict(zip(distinct, exact_matches(backend, distinct, target, new_tokens)))
         outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens)
         outcome.applicable = sorted(prompts)
         outcome.solved_by = {pid for pid, prompt in prompts.items() if verdicts[prompt]}
@@ -163,7 +172,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
                             header, hole.prefix, suffix, new_tokens, heal=False).text
         outcome.em["in_file"] = in_file_id in outcome.solved_by
         outcome.em["random"] = random_id in outcome.solved_by
-        outcome.em["retrieval"] = teacher_forced_matches(backend, [retrieval], target)[0]
+        outcome.em["retrieval"] = exact_matches(backend, [retrieval], target, new_tokens)[0]
         outcome.em["oracle"] = bool(outcome.solved_by)
         outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens).rstrip(), target.rstrip())
         outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens).rstrip(), target.rstrip())
@@ -205,7 +214,8 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     base = methods["in_file"]["em"] or 0.0
     for values in methods.values():
         values["relative_to_in_file"] = round(values["em"] / base - 1, 4) if base and values["em"] is not None else None
-    summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed, "methods": methods}
+    summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed, "methods": methods,
+               "scored": [{"path": o.path, "line": o.line, "col": o.col} for o in evaluation]}
     healed = [o.healing for o in evaluation if o.healing]
     if healed:  # token healing's effect, in_file prompt, greedy generation (the server's path)
         summary["token_healing"] = {
