@@ -214,7 +214,8 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     base = methods["in_file"]["em"] or 0.0
     for values in methods.values():
         values["relative_to_in_file"] = round(values["em"] / base - 1, 4) if base and values["em"] is not None else None
-    summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed, "methods": methods,
+    summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed,
+               "calibration_wins": {str(pid): n for pid, n in wins.most_common()}, "methods": methods,
                "scored": [{"path": o.path, "line": o.line, "col": o.col} for o in evaluation]}
     healed = [o.healing for o in evaluation if o.healing]
     if healed:  # token healing's effect, in_file prompt, greedy generation (the server's path)
