@@ -145,3 +145,37 @@ def test_the_results_plot_is_a_png(tmp_path):
                         tmp_path / "plots" / "json.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_a_quick_evaluation_runs_in_file_only(repo, tiny_model):
+    from transformers import AutoTokenizer
+
+    from bowerbird.learners.lm.tokens import TokenizerCounter
+
+    model = CopyingModel(TokenizerCounter(AutoTokenizer.from_pretrained(tiny_model)))
+    outcomes = evaluate_repo(repo, model, [{"path": "pkg/view.py", "line": l, "col": c} for l, c in HOLES],
+                             methods=("in_file",))
+    assert [o.applicable for o in outcomes] == [[62]] * 3
+    assert [o.em for o in outcomes] == [{"in_file": True}, {"in_file": False}, {"in_file": False}]
+    summary = summarise(outcomes * 2, None, methods=("in_file",), bootstrap=50)
+    assert set(summary["methods"]) == {"in_file"}
+    with pytest.raises(ValueError):
+        evaluate_repo(repo, model, [], methods=("retrieval",))
+
+
+def test_eval_completion_command(tmp_path, tiny_model, capsys):
+    import json
+    from pathlib import Path
+
+    from bowerbird.cli import main
+
+    fixture = str(Path(__file__).parent / "data" / "pyrepo")
+    assert main(["eval", "completion", "--repo", fixture, "--holes", "8", "--model", str(tiny_model),
+                 "--methods", "in_file,retrieval", "--index-dir", str(tmp_path), "--plot", str(tmp_path / "p.png"),
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["methods"]) == {"in_file", "retrieval"} and summary["holes"] >= 2
+    assert all(0.0 <= m["es"] <= 1.0 for m in summary["methods"].values())
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["eval", "completion", "--repo", fixture, "--model", str(tiny_model), "--methods", "in_file,bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err

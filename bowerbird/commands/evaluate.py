@@ -14,6 +14,8 @@ from pathlib import Path
 
 from bowerbird.commands.common import UsageError, add_json_option, existing_dir, print_json
 
+METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")  # learners.lm.evaluate.METHODS, without torch
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("eval", help="evaluate a model", description=__doc__)
@@ -25,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     completion.add_argument("--model", default=None, help="model path or id (default: the embedded model)")
     completion.add_argument("--device", default=None)
     completion.add_argument("--index-dir", type=Path, default=None)
+    completion.add_argument("--methods", default=",".join(METHODS),
+                            help="comma-separated subset (in_file always); without random/fixed_best/oracle only "
+                                 "in_file's prompt runs: a quick check of a checkpoint")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
@@ -45,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     root = existing_dir(args.repo)
     if args.holes < 2:
         raise UsageError("--holes must be at least 2")
+    methods = tuple(m for m in METHODS if m in {"in_file", *args.methods.split(",")})
+    unknown = set(args.methods.split(",")) - set(METHODS)
+    if unknown:
+        raise UsageError(f"--methods: unknown {', '.join(sorted(unknown))} (choose from {', '.join(METHODS)})")
     try:
         backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device)
     except BackendUnavailable as error:
@@ -56,13 +65,13 @@ def run(args: argparse.Namespace) -> int:
             drawn = list(extract_holes(root, per_file=None, seed=args.seed))
             random.Random(args.seed).shuffle(drawn)
             progress = ProgressLine(f"evaluating {root.name}")
-            outcomes = evaluate_repo(RepoView(store), backend, drawn[: args.holes], args.seed, progress)
+            outcomes = evaluate_repo(RepoView(store), backend, drawn[: args.holes], args.seed, progress, methods)
             progress.close()
         finally:
             store.close()
     if len(outcomes) < 2:
         raise UsageError(f"{root}: too few usable holes ({len(outcomes)})")
-    summary = {"repo": str(root), "model": backend.model, **summarise(outcomes, backend, args.seed)}
+    summary = {"repo": str(root), "model": backend.model, **summarise(outcomes, backend, args.seed, methods=methods)}
     if args.plot:
         from bowerbird.learners.lm.plot import plot_methods
 
@@ -71,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     base = summary["methods"]["in_file"]["em"]
-    print(f"{root}: {summary['holes']} holes (fixed_best = proposal {summary['fixed_best_id']}, "
-          f"chosen on {summary['calibration_holes']} others), model {backend.model}")
+    chosen = (f" (fixed_best = proposal {summary['fixed_best_id']}, chosen on {summary['calibration_holes']} others)"
+              if "fixed_best" in summary["methods"] else "")
+    print(f"{root}: {summary['holes']} holes{chosen}, model {backend.model}")
     print(f"{'method':<12} {'exact match':>12} {'95% CI':>17} {'vs in_file':>11} {'edit sim.':>10}")
     for name, m in summary["methods"].items():
         ci = m["em_ci95"]

@@ -139,11 +139,17 @@ def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "") -> st
     return candidates[0].text.split("\n")[0] if candidates else ""
 
 
-def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None) -> list[HoleOutcome]:
-    """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method."""
+def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None,
+                  methods: tuple[str, ...] = METHODS) -> list[HoleOutcome]:
+    """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method.
+    Without random, fixed_best and oracle among `methods`, only in_file's prompt is run."""
+    unknown = set(methods) - set(METHODS)
+    if unknown or "in_file" not in methods:
+        raise ValueError(f"methods must include in_file and come from {METHODS} (got {sorted(methods)})")
+    sweep = bool({"random", "fixed_best", "oracle"} & set(methods))
     rng = random.Random(seed)
     store_paths = sorted(repo.store.files())
-    windows = Windows(repo.root, store_paths)
+    windows = Windows(repo.root, store_paths) if "retrieval" in methods else None
     texts: dict[str, str] = {}
     outcomes = []
     for number, spec in enumerate(holes, 1):
@@ -156,7 +162,8 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         if not target.strip() or target_tokens > MAX_TARGET_TOKENS:
             continue
         new_tokens = target_tokens + 2
-        proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens))
+        proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens),
+                                    only=None if sweep else frozenset({62}))
         header = f"# {path}"
         suffix = "\n" + hole.after
         prompts = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens, heal=False).text
@@ -167,16 +174,19 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         outcome.applicable = sorted(prompts)
         outcome.solved_by = {pid for pid, prompt in prompts.items() if verdicts[prompt]}
         in_file_id = next(p.kind.id for p in proposals if p.kind.source == IN_FILE)
-        random_id = rng.choice(outcome.applicable)
-        retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
-                            header, hole.prefix, suffix, new_tokens, heal=False).text
         outcome.em["in_file"] = in_file_id in outcome.solved_by
-        outcome.em["random"] = random_id in outcome.solved_by
-        outcome.em["retrieval"] = exact_matches(backend, [retrieval], target, new_tokens)[0]
-        outcome.em["oracle"] = bool(outcome.solved_by)
         outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens).rstrip(), target.rstrip())
-        outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens).rstrip(), target.rstrip())
-        outcome.es["retrieval"] = edit_similarity(greedy_line(backend, retrieval, new_tokens).rstrip(), target.rstrip())
+        if sweep:
+            random_id = rng.choice(outcome.applicable)
+            outcome.em["random"] = random_id in outcome.solved_by
+            outcome.em["oracle"] = bool(outcome.solved_by)
+            outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens).rstrip(),
+                                                   target.rstrip())
+        if "retrieval" in methods:
+            retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
+                                header, hole.prefix, suffix, new_tokens, heal=False).text
+            outcome.em["retrieval"] = exact_matches(backend, [retrieval], target, new_tokens)[0]
+            outcome.es["retrieval"] = edit_similarity(greedy_line(backend, retrieval, new_tokens).rstrip(), target.rstrip())
         if getattr(backend, "healing", False):  # what token healing changes, on in_file's prompt, by real generation
             in_file = next(p for p in proposals if p.kind.id == in_file_id)
             for name, heal in (("plain", False), ("healed", True)):
@@ -189,7 +199,8 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
     return outcomes
 
 
-def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: int = 1000) -> dict:
+def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: int = 1000,
+              methods: tuple[str, ...] = METHODS) -> dict:
     """Pick fixed_best on the calibration half, report every method on the evaluation half."""
     rng = random.Random(seed)
     order = list(range(len(outcomes)))
@@ -198,24 +209,24 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     evaluation = [outcomes[i] for i in order[len(order) // 2 :]]
     wins = Counter(pid for o in calibration for pid in o.solved_by)
     fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
-    for o in evaluation:
+    for o in evaluation if "fixed_best" in methods else ():
         o.em["fixed_best"] = fixed in o.solved_by
         prompt = o.prompts.get(fixed) or o.prompts[62]
         o.es["fixed_best"] = edit_similarity(greedy_line(backend, prompt, o.new_tokens).rstrip(), o.target.rstrip())
-    methods = {}
-    for method in METHODS:
+    results = {}
+    for method in (m for m in METHODS if m in methods):
         em = [o.em[method] for o in evaluation]
         es = [o.es[method] for o in evaluation if method in o.es]
-        methods[method] = {
+        results[method] = {
             "em": round(sum(em) / len(em), 4) if em else None,
             "em_ci95": _bootstrap(em, rng, bootstrap),
             "es": round(sum(es) / len(es), 4) if es else None,
         }
-    base = methods["in_file"]["em"] or 0.0
-    for values in methods.values():
+    base = results["in_file"]["em"] or 0.0
+    for values in results.values():
         values["relative_to_in_file"] = round(values["em"] / base - 1, 4) if base and values["em"] is not None else None
     summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed,
-               "calibration_wins": {str(pid): n for pid, n in wins.most_common()}, "methods": methods,
+               "calibration_wins": {str(pid): n for pid, n in wins.most_common()}, "methods": results,
                "scored": [{"path": o.path, "line": o.line, "col": o.col} for o in evaluation]}
     healed = [o.healing for o in evaluation if o.healing]
     if healed:  # token healing's effect, in_file prompt, greedy generation (the server's path)
