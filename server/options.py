@@ -27,6 +27,7 @@ class CompletionOptions:
     candidates: int = 1  # candidates per request
     debounce_ms: int = 75  # wait this long after the last keystroke before generating
     proposal: int = 62  # the RLPG proposal id whose context goes into the prompt (62: in-file only)
+    token_healing: bool = True  # cut the token at the cursor and let the model rewrite it (local models)
 
 
 @dataclass(frozen=True, kw_only=True)

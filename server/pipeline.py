@@ -73,7 +73,8 @@ class Pipeline:
         context_done = time.perf_counter()
         language = language_for_path(path)
         header = f"{LANGUAGES[language.name].header_comment} {path}" if language else f"# {path}"
-        prompt = compose(self.backend, chosen.text, header, hole.prefix, suffix, self.options.max_tokens)
+        prompt = compose(self.backend, chosen.text, header, hole.prefix, suffix, self.options.max_tokens,
+                         heal=None if self.options.token_healing else False)
         prompt_done = time.perf_counter()
         request = GenerationRequest(
             prompt=prompt.text,

@@ -155,3 +155,21 @@ def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, ca
     report = json.loads(capsys.readouterr().out)
     assert report["index"]["exists"] is True
     assert report["problems"] == [] and report["model"]["name"].endswith("code-lm")
+
+
+def test_token_healing_can_be_turned_off(pyrepo, backend):
+    path = "shapes/circle.py"
+    text = (pyrepo.root / path).read_text()
+    line, col = 16, 15
+    lines = text.split("\n")
+    prefix = "\n".join(lines[:line] + [lines[line][:col]])
+    suffix = lines[line][col:] + "\n" + "\n".join(lines[line + 1 :])
+    cursor = CursorContext(lines[line][:col], lines[line][col:], lines[line + 1])
+    for healing in (True, False):
+        completion = Pipeline(pyrepo, backend, CompletionOptions(max_tokens=12, token_healing=healing)).complete(
+            path, text, line, col)
+        prompt = compose(backend, "", f"# {path}", prefix, suffix, 12, heal=None if healing else False)
+        assert bool(prompt.heal) == healing
+        raw = backend.generate(GenerationRequest(prompt.text, max_new_tokens=12, heal=prompt.heal))
+        expected = postprocess(raw[0].text, cursor)
+        assert [c.text for c in completion.candidates] == ([expected] if expected else [])

@@ -39,6 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--candidates", type=int, default=defaults.candidates)
     parser.add_argument("--temperature", type=float, default=defaults.temperature)
     parser.add_argument("--proposal", type=int, default=defaults.proposal, help="RLPG proposal id (62: in-file only)")
+    parser.add_argument("--no-token-healing", dest="token_healing", action="store_false",
+                        help="keep the token at the cursor in the prompt (local models heal it by default)")
     add_index_options(parser)
     add_json_option(parser)
     parser.set_defaults(run=run)
@@ -54,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     options, problems = parse_options({"completion": {
         "backend": args.backend, "model": args.model, "url": args.url, "maxTokens": args.max_tokens,
         "candidates": args.candidates, "temperature": args.temperature, "proposal": args.proposal,
+        "tokenHealing": args.token_healing,
     }})
     if problems:
         raise UsageError("; ".join(problems))
