@@ -108,7 +108,10 @@ def teacher_forced_matches(backend, prompts: list[str], target: str) -> list[boo
     if not target_ids:
         return [False] * len(prompts)
     eos = backend.eos_id
-    rows = [tokenizer(p, add_special_tokens=False)["input_ids"] + target_ids for p in prompts]
+    if len(target_ids) >= backend.context_tokens:
+        return [False] * len(prompts)
+    # the model sees at most its context: the prompt loses its start, as in generation
+    rows = [(tokenizer(p, add_special_tokens=False)["input_ids"] + target_ids)[-backend.context_tokens :] for p in prompts]
     length = max(len(r) for r in rows)
     pad = eos if eos is not None else 0
     ids = torch.tensor([r + [pad] * (length - len(r)) for r in rows], device=backend.device)
