@@ -229,7 +229,9 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     for values in results.values():
         values["relative_to_in_file"] = round(values["em"] / base - 1, 4) if base and values["em"] is not None else None
     summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed,
-               "calibration_wins": {str(pid): n for pid, n in wins.most_common()}, "methods": results,
+               "calibration_wins": {str(pid): n for pid, n in wins.most_common()},
+               "evaluation_wins": {str(pid): n for pid, n in Counter(p for o in evaluation for p in o.solved_by).most_common()},
+               "methods": results,
                "scored": [{"path": o.path, "line": o.line, "col": o.col} for o in evaluation]}
     healed = [o.healing for o in evaluation if o.healing]
     if healed:  # token healing's effect, in_file prompt, greedy generation (the server's path)
