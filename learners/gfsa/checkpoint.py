@@ -1,0 +1,43 @@
+"""GFSA checkpoints: a folder with ``config.json`` (`GfsaConfig` plus the target kinds) and
+``model.safetensors`` (the policy's logit table). Never pickle."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+
+from .encoding import vocabulary_digest
+from .layer import GfsaConfig, GfsaLayer
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+
+
+def save_layer(layer: GfsaLayer, folder: str | Path, kinds: Sequence[str] = ()) -> Path:
+    """Write the layer (and the edge kind each policy was trained for) to ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"gfsa": layer.config.to_dict(), "kinds": [str(k) for k in kinds],
+            "vocabulary": vocabulary_digest()}  # fmt: skip
+    (folder / CONFIG).write_text(json.dumps(meta, indent=2) + "\n")
+    tensors = {k: v.detach().contiguous().cpu() for k, v in layer.state_dict().items()}
+    save_file(tensors, str(folder / WEIGHTS))
+    return folder
+
+
+def load_layer(folder: str | Path) -> tuple[GfsaLayer, list[str]]:
+    """The layer saved in ``folder`` and its edge kinds. Raises ValueError when the observation
+    vocabulary or the move slots changed since it was saved (the table would not match)."""
+    folder = Path(folder)
+    meta = json.loads((folder / CONFIG).read_text())
+    if meta["vocabulary"] != vocabulary_digest():
+        raise ValueError(
+            f"{folder}: saved for observation vocabulary {meta['vocabulary']}, "
+            f"the graph builder now has {vocabulary_digest()}"
+        )
+    layer = GfsaLayer(GfsaConfig(**meta["gfsa"]))
+    layer.load_state_dict(load_file(str(folder / WEIGHTS)))
+    return layer, list(meta["kinds"])

@@ -1,0 +1,130 @@
+"""A graph's POMDP (`GfsaView`) as dense tensors for the GFSA layer.
+
+The agent's situation after arriving somewhere is a *position* ``p = (node v, observation o)``:
+the node it stands on and what it observed on arrival (``(type of v, arrival move)``, see
+`gfsa_view`). What happens next depends only on ``p`` and the agent's finite state, so positions
+(times finite states) are the transient states of the layer's Markov chain. A graph has
+positions ``(v, (type, "start"))`` for every node ``v`` and ``(dest, observation)`` for every
+``(node, move)`` pair; typically a few per node.
+
+Moves are numbered per node type: *slot* ``k`` of a node of type ``T`` is
+``move_types(T)[k]``; slots ``k >= len(move_types(T))`` do not exist (masked). Because the node
+type is part of the observation, the policy can tell from ``o`` alone which slots exist.
+
+Observation ids index `observation_vocabulary()` from 1; id 0 is an observation outside the
+vocabulary (it should not happen; it gets its own row of policy logits).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from dataclasses import dataclass
+
+import torch
+
+from bowerbird.analysis.graphs.gfsa_view import (
+    START,
+    GfsaView,
+    move_types,
+    observation_vocabulary,
+)
+from bowerbird.analysis.graphs.syntax import node_classes
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GfsaEncoding:
+    """One graph's POMDP as tensors (P positions, N nodes, K = `max_moves()` slots)."""
+
+    nodes: tuple[int, ...]  # graph node id of each row/column 0..N-1 of the adjacency
+    position_node: torch.Tensor  # (P,) long: node index (0..N-1) of each position
+    position_obs: torch.Tensor  # (P,) long: observation id of each position
+    successor: torch.Tensor  # (P, K) long: position after taking slot k (p itself if no slot k)
+    start: torch.Tensor  # (N,) long: the start position (v, (type, "start")) of each node
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def num_positions(self) -> int:
+        return int(self.position_node.shape[0])
+
+    def to(self, device: torch.device | str) -> GfsaEncoding:
+        """The same encoding with its tensors on ``device``."""
+        return GfsaEncoding(
+            self.nodes,
+            self.position_node.to(device),
+            self.position_obs.to(device),
+            self.successor.to(device),
+            self.start.to(device),
+        )
+
+
+@functools.cache
+def observation_ids() -> dict[tuple[str, str], int]:
+    """Observation -> id, from 1 in `observation_vocabulary()` order (0 = unknown)."""
+    return {obs: i + 1 for i, obs in enumerate(observation_vocabulary())}
+
+
+def num_observations() -> int:
+    """Rows of the policy's table: the vocabulary plus the unknown observation."""
+    return len(observation_vocabulary()) + 1
+
+
+@functools.cache
+def vocabulary_digest() -> str:
+    """A short hash of the observation vocabulary and move slots (checkpoints record it)."""
+    text = repr((observation_vocabulary(), {t: move_types(t) for t in sorted(node_classes())}))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@functools.cache
+def max_moves() -> int:
+    """K, the largest number of move types of any node type (the policy's move slots)."""
+    return max(len(move_types(t)) for t in node_classes())
+
+
+def slot_mask() -> torch.Tensor:
+    """(num_observations, K) bool: which move slots exist at the node type of each observation."""
+    mask = torch.zeros(num_observations(), max_moves(), dtype=torch.bool)
+    for (node_type, _), i in observation_ids().items():
+        mask[i, : len(move_types(node_type))] = True
+    mask[0, :] = True  # unknown observation: allow every slot (the encoder never uses it)
+    return mask
+
+
+def encode(view: GfsaView) -> GfsaEncoding:
+    """The tensors of one graph's POMDP (see the module docstring)."""
+    ids = observation_ids()
+    index = {n: i for i, n in enumerate(view.nodes)}
+    positions: dict[tuple[int, int], int] = {}  # (node index, observation id) -> position
+
+    def position(node: int, obs: tuple[str, str]) -> int:
+        key = (index[node], ids.get(obs, 0))
+        if key[1] == 0:
+            logger.warning("observation %s is not in the vocabulary", obs)
+        return positions.setdefault(key, len(positions))
+
+    start = [position(n, (view.node_types[n], START)) for n in view.nodes]
+    moves_of = {n: move_types(view.node_types[n]) for n in view.nodes}
+    arrival = {
+        (n, k): position(view.moves[(n, m)], view.observation(n, m))
+        for n in view.nodes
+        for k, m in enumerate(moves_of[n])
+    }
+    successor = torch.empty(len(positions), max_moves(), dtype=torch.long)
+    position_node = torch.empty(len(positions), dtype=torch.long)
+    position_obs = torch.empty(len(positions), dtype=torch.long)
+    for (v, obs), p in positions.items():
+        position_node[p], position_obs[p] = v, obs
+        node = view.nodes[v]
+        successor[p] = p
+        for k in range(len(moves_of[node])):
+            successor[p, k] = arrival[(node, k)]
+    return GfsaEncoding(
+        view.nodes, position_node, position_obs, successor, torch.tensor(start, dtype=torch.long)
+    )

@@ -1,0 +1,264 @@
+"""The GFSA layer: implicit gradients, the absorbing solve against Monte Carlo, training."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch
+
+from bowerbird.analysis.graphs import EdgeType, graph_for_function
+from bowerbird.analysis.graphs.gfsa_view import gfsa_view, move_types
+from bowerbird.learners.gfsa.absorbing import DenseVisits, FixedPointVisits, transition_matrix
+from bowerbird.learners.gfsa.checkpoint import load_layer, save_layer
+from bowerbird.learners.gfsa.encoding import encode, observation_ids
+from bowerbird.learners.gfsa.evaluate import EdgeCounts, edge_counts, evaluate_layer
+from bowerbird.learners.gfsa.layer import GfsaConfig, GfsaLayer, finish_adjacency
+from bowerbird.learners.gfsa.policy import policy_from_logits
+from bowerbird.learners.gfsa.targets import make_examples
+from bowerbird.learners.gfsa.train import TrainConfig, edge_loss, train_layer
+
+TINY = textwrap.dedent(
+    """
+    def f(x):
+        y = x + 1
+        return y
+    """
+)
+
+BRANCHY = textwrap.dedent(
+    """
+    def g(items, limit):
+        total = 0
+        for item in items:
+            if item > limit:
+                break
+            total += item
+        else:
+            total = -1
+        return total
+    """
+)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small solves are fastest (and steadiest on a busy machine) on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_graph():
+    return graph_for_function(TINY, "f")
+
+
+def random_layer(solver: str, num_states: int = 2, seed: int = 0, **kw) -> GfsaLayer:
+    torch.manual_seed(seed)
+    config = GfsaConfig(num_states=num_states, solver=solver, init_scale=1.0, tol=1e-13, **kw)
+    return GfsaLayer(config).double()
+
+
+def random_chain(positions=6, states=2, slots=3, starts=3, seed=0):
+    """A random substochastic structured chain: move (P, S, K, S), y0 (B, P, S), successor."""
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(positions, states, slots * states + 2, generator=g, dtype=torch.float64)
+    probs = torch.softmax(logits, -1)[..., :-2].reshape(positions, states, slots, states)
+    successor = torch.randint(0, positions, (positions, slots), generator=g)
+    y0 = torch.rand(starts, positions, states, generator=g, dtype=torch.float64)
+    return probs, y0, successor
+
+
+# --- encoding -----------------------------------------------------------------------------
+
+
+def test_encoding_successors_follow_the_views_moves():
+    view = gfsa_view(tiny_graph())
+    enc = encode(view)
+    ids = observation_ids()
+    for i, node in enumerate(view.nodes):
+        p = int(enc.start[i])
+        assert int(enc.position_node[p]) == i
+        assert int(enc.position_obs[p]) == ids[(view.node_types[node], "start")]
+        for k, move in enumerate(move_types(view.node_types[node])):
+            q = int(enc.successor[p, k])
+            assert view.nodes[int(enc.position_node[q])] == view.moves[(node, move)]
+            assert int(enc.position_obs[q]) == ids[view.observation(node, move)]
+
+
+# --- the linear system and its implicit gradients -----------------------------------------
+
+
+def test_dense_transition_matrix_has_the_structured_entries():
+    move, _, successor = random_chain()
+    q = transition_matrix(move, successor).view(6, 2, 6, 2)
+    expected = torch.zeros(6, 2, 6, 2, dtype=torch.float64)
+    for p in range(6):
+        for k in range(3):
+            expected[p, :, successor[p, k], :] += move[p, :, k, :]
+    torch.testing.assert_close(q, expected)
+
+
+def test_dense_solver_solves_the_visit_equation():
+    move, y0, successor = random_chain()
+    y = DenseVisits.apply(move, y0, successor)
+    q = transition_matrix(move, successor)
+    torch.testing.assert_close(y.reshape(3, -1) @ (torch.eye(12, dtype=q.dtype) - q), y0.reshape(3, -1))
+
+
+def test_dense_implicit_gradient_matches_finite_differences():
+    move, y0, successor = random_chain()
+    move.requires_grad_(True)
+    y0.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda m, s: DenseVisits.apply(m, s, successor), (move, y0))
+
+
+def test_fixed_point_implicit_gradient_matches_finite_differences():
+    move, y0, successor = random_chain()
+    move.requires_grad_(True)
+    y0.requires_grad_(True)
+    assert torch.autograd.gradcheck(
+        lambda m, s: FixedPointVisits.apply(m, s, successor, 1e-14, 10_000), (move, y0)
+    )
+
+
+@pytest.mark.parametrize("solver", ["dense", "fixed_point"])
+def test_layer_gradient_on_a_real_graph_matches_finite_differences(solver):
+    enc = encode(gfsa_view(tiny_graph()))
+    layer = random_layer(solver)
+    allowed = layer.policy.allowed[enc.position_obs]
+    base = layer.policy.logits[0, enc.position_obs].detach()
+    directions = torch.randn(8, *base.shape, dtype=torch.float64)  # 8 random directions
+
+    def adjacency(theta):
+        logits = base + torch.einsum("d,d...->...", theta, directions)
+        probs = policy_from_logits(logits[None], allowed, 2)
+        return finish_adjacency(probs.move[0], probs.finish[0], enc, solver, 1e-13, 10_000)
+
+    theta = torch.zeros(8, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(adjacency, (theta,), atol=1e-6, fast_mode=True)
+
+
+# --- the absorbing solve -------------------------------------------------------------------
+
+
+def test_dense_and_fixed_point_solvers_agree():
+    enc = encode(gfsa_view(graph_for_function(BRANCHY, "g")))
+    dense = random_layer("dense", num_states=3)(enc)
+    iterated = random_layer("fixed_point", num_states=3)(enc)
+    torch.testing.assert_close(dense, iterated, atol=1e-9, rtol=0)
+
+
+def test_rows_of_the_adjacency_sum_to_at_most_one():
+    enc = encode(gfsa_view(graph_for_function(BRANCHY, "g")))
+    a = random_layer("auto", backtrack_bias=-2.0)(enc)[0]
+    assert a.min() >= 0
+    assert a.sum(-1).max() <= 1 + 1e-9
+    assert a.sum(-1).min() > 0.1  # most mass finishes when backtracking is unlikely
+
+
+def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
+    """Estimate A by sampling walks directly on the view (independent of the encoding)."""
+    ids = observation_ids()
+    index = {n: i for i, n in enumerate(view.nodes)}
+    n, slots = len(view.nodes), logits.shape[-1] // num_states
+    dest = torch.zeros(n, slots, dtype=torch.long)
+    arrival = torch.zeros(n, slots, dtype=torch.long)
+    for node in view.nodes:
+        for k, move in enumerate(move_types(view.node_types[node])):
+            dest[index[node], k] = index[view.moves[(node, move)]]
+            arrival[index[node], k] = ids[view.observation(node, move)]
+    probs = torch.softmax(logits.masked_fill(~allowed_of[:, None, :], float("-inf")), -1)
+    finish_col, backtrack_col = probs.shape[-1] - 2, probs.shape[-1] - 1
+    g = torch.Generator().manual_seed(seed)
+    counts = torch.zeros(n, n)
+    for s, node in enumerate(view.nodes):
+        here = torch.full((walks,), s)
+        obs = torch.full((walks,), ids[(view.node_types[node], "start")])
+        state = torch.zeros(walks, dtype=torch.long)
+        alive = torch.ones(walks, dtype=torch.bool)
+        while alive.any():
+            action = torch.multinomial(probs[obs, state], 1, generator=g).squeeze(1)
+            finished = alive & (action == finish_col)
+            counts[s].index_add_(0, here[finished], torch.ones(int(finished.sum())))
+            alive &= action < finish_col
+            slot, nxt = action // num_states, action % num_states
+            slot = torch.where(alive, slot, 0)
+            obs = torch.where(alive, arrival[here, slot], obs)
+            here = torch.where(alive, dest[here, slot], here)
+            state = torch.where(alive, nxt, state)
+        assert backtrack_col == finish_col + 1
+    return counts / walks
+
+
+def test_absorbing_solve_matches_monte_carlo_rollouts():
+    view = gfsa_view(tiny_graph())
+    enc = encode(view)
+    layer = random_layer("dense", finish_bias=1.5)
+    exact = layer(enc)[0].detach()
+    walks = 4000
+    estimate = monte_carlo_adjacency(
+        view, layer.policy.logits[0].detach(), layer.policy.allowed, 2, walks, seed=1
+    ).double()
+    tolerance = 4.5 * torch.sqrt(exact * (1 - exact) / walks) + 2e-3
+    assert ((estimate - exact).abs() <= tolerance).all()
+    assert exact.sum() > 1.0  # the comparison is not vacuous
+
+
+# --- training, evaluation, checkpoints ------------------------------------------------------
+
+
+def test_edge_loss_is_bce_and_focal_weighting_downweights_easy_terms():
+    a = torch.tensor([[0.9, 0.2], [0.5, 0.01]])
+    t = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    bce = torch.nn.functional.binary_cross_entropy(a, t)
+    logits = torch.logit(a)
+    torch.testing.assert_close(edge_loss(logits, t), bce)
+    focal = -(t * (1 - a) ** 2 * a.log() + (1 - t) * a**2 * (1 - a).log()).mean()
+    torch.testing.assert_close(edge_loss(logits, t, focal_gamma=2.0), focal)
+
+
+def test_edge_counts_and_f1():
+    a = torch.tensor([[0.9, 0.6], [0.1, 0.2]])
+    t = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    counts = edge_counts(a, t, 0.5)
+    assert counts == EdgeCounts(tp=1, fp=1, fn=1)
+    assert counts.precision == 0.5 and counts.recall == 0.5 and counts.f1 == 0.5
+
+
+def test_training_learns_the_ast_parent_edge():
+    examples = make_examples([graph_for_function(BRANCHY, "g")], [EdgeType.AST_PARENT])
+    torch.manual_seed(0)
+    layer = GfsaLayer(GfsaConfig(num_states=2, solver="dense"))
+    before = evaluate_layer(layer, examples)["edges"]["AST_PARENT"]["f1"]
+    result = train_layer(layer, examples, TrainConfig(steps=150, lr=0.1, log_every=50))
+    after = evaluate_layer(layer, examples)["edges"]["AST_PARENT"]
+    assert before < 0.5
+    assert after["f1"] >= 0.95, after
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+
+
+def test_probabilities_are_the_adjacency_unless_platt_scaled():
+    enc = encode(gfsa_view(graph_for_function(BRANCHY, "g")))
+    plain = random_layer("dense", finish_bias=2.0)
+    a = plain(enc)
+    torch.testing.assert_close(plain.edge_probabilities(enc), a.clamp(1e-6, 1 - 1e-6))
+    scaled = random_layer("dense", finish_bias=2.0, platt_scale=True)
+    with torch.no_grad():
+        scaled.shift.fill_(3.0)  # logit(p) + 3: a row can now hold several edges above 1/2
+    rows = (scaled.edge_probabilities(enc)[0] >= 0.5).sum(-1)
+    assert (plain.edge_probabilities(enc)[0] >= 0.5).sum(-1).max() <= 1
+    assert rows.max() >= 2
+
+
+def test_checkpoint_round_trip_gives_the_same_adjacency(tmp_path):
+    enc = encode(gfsa_view(tiny_graph()))
+    layer = random_layer("dense", platt_scale=True)
+    with torch.no_grad():
+        layer.scale.fill_(1.5)
+    save_layer(layer, tmp_path / "gfsa", kinds=["CFG_NEXT"])
+    loaded, kinds = load_layer(tmp_path / "gfsa")
+    assert kinds == ["CFG_NEXT"]
+    assert loaded.config == layer.config
+    torch.testing.assert_close(loaded.double().edge_logits(enc), layer.edge_logits(enc))
