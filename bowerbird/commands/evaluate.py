@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
     completion.set_defaults(run=run)
+    from bowerbird.commands import gfsa
+
+    gfsa.add_eval_parser(kinds)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--eval", dest="evaluations", type=Path, nargs="*", default=[], help="eval --json outputs")
     ship.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
     ship.set_defaults(run=run_ship)
+    from bowerbird.commands import gfsa
+
+    gfsa.add_train_parser(kinds)
 
 
 def run_ship(args: argparse.Namespace) -> int:

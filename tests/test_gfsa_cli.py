@@ -1,0 +1,183 @@
+"""`bowerbird train gfsa` and `bowerbird eval gfsa`: tiny runs, the JSON shapes, usage errors."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+import torch
+
+from bowerbird.cli import main
+from bowerbird.commands import gfsa as gfsa_command
+from bowerbird.learners.gfsa.checkpoint import load_layer
+
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/loops.py": """
+        def total(items, limit):
+            s = 0
+            for item in items:
+                if item > limit:
+                    break
+                s += item
+            return s
+
+
+        def first(xs):
+            for x in xs:
+                return x
+            return None
+    """,
+    "pkg/calc.py": """
+        def area(w, h):
+            a = w * h
+            return a
+
+
+        def clamp(v, lo, hi):
+            if v < lo:
+                v = lo
+            elif v > hi:
+                v = hi
+            return v
+    """,
+    "pkg/broken.py": "def oops(:\n    pass\n",
+}
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    root = tmp_path / "repo"
+    for name, text in FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+def train_tiny(repo, out, capsys, *extra):
+    code = main(["train", "gfsa", "--out", str(out), "--repo", str(repo), "--functions", "3",
+                 "--steps", "4", "--states", "2", "--log-every", "2", "--json", *extra])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+@pytest.fixture
+def model(repo, tmp_path, capsys):
+    out = tmp_path / "model"
+    train_tiny(repo, out, capsys)
+    return out
+
+
+def test_train_writes_a_loadable_checkpoint_and_a_train_state(repo, tmp_path, capsys):
+    out = tmp_path / "model"
+    summary = train_tiny(repo, out, capsys)
+    assert summary["step"] == 4 and summary["functions"] == 3
+    assert summary["kinds"] == ["CFG_NEXT", "LAST_READ", "LAST_WRITE"]
+    layer, kinds = load_layer(out)
+    assert kinds == ["CFG_NEXT", "LAST_READ", "LAST_WRITE"]
+    assert layer.config.num_states == 2 and layer.config.num_edge_types == 3
+    state = json.loads((out / "train_state.json").read_text())
+    assert [p["step"] for p in state["curve"]] == [2, 4]
+    assert state["seconds"] > 0 and state["finished"]
+    assert state["skipped"]["unparsable_files"] == 1  # pkg/broken.py
+
+
+def test_train_resumes_with_the_same_settings_and_refuses_others(repo, tmp_path, capsys):
+    out = tmp_path / "model"
+    train_tiny(repo, out, capsys)
+    summary = train_tiny(repo, out, capsys, "--steps", "6")
+    assert summary["step"] == 6
+    state = json.loads((out / "train_state.json").read_text())
+    assert [p["step"] for p in state["curve"]] == [2, 4, 6]
+    assert [s["start_step"] for s in state["sessions"]] == [0, 4]
+    code = main(["train", "gfsa", "--out", str(out), "--repo", str(repo), "--functions", "3",
+                 "--steps", "8", "--states", "3"])  # fmt: skip
+    assert code == 2
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_train_on_files_with_chosen_kinds(repo, tmp_path, capsys):
+    out = tmp_path / "model"
+    code = main(["train", "gfsa", "--out", str(out), "--files", str(repo / "pkg/calc.py"),
+                 "--kinds", "AST_PARENT", "--steps", "2", "--states", "1", "--no-platt-scale", "--json"])  # fmt: skip
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["functions"] == 2
+    layer, kinds = load_layer(out)
+    assert kinds == ["AST_PARENT"] and not layer.config.platt_scale
+
+
+def test_eval_prints_the_design_shape(repo, model, capsys):
+    code = main(["eval", "gfsa", "--repo", str(repo), "--model", str(model), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    result = json.loads(captured.out)
+    assert result["functions"] == 4
+    assert set(result["edges"]) == {"CFG_NEXT", "LAST_READ", "LAST_WRITE"}
+    for counts in result["edges"].values():
+        assert {"precision", "recall", "f1"} <= set(counts)
+        assert all(0.0 <= counts[k] <= 1.0 for k in ("precision", "recall", "f1"))
+    assert result["skipped"] == {"unparsable_files": 1}
+
+
+def test_eval_with_baselines_reports_every_method(repo, model, capsys):
+    code = main(["eval", "gfsa", "--repo", str(repo), "--model", str(model), "--kinds", "CFG_NEXT",
+                 "--baselines", "--train-repo", str(repo), "--baseline-steps", "3", "--json"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    result = json.loads(captured.out)
+    assert set(result["edges"]) == {"CFG_NEXT"}
+    assert set(result["methods"]) == {"gfsa", "gnn", "random_walk"}
+    for method in result["methods"].values():
+        assert set(method["edges"]) == {"CFG_NEXT"}
+    assert result["methods"]["gfsa"]["edges"] == result["edges"]
+    assert result["methods"]["gnn"]["train"]["steps"] == 3
+
+
+def test_eval_text_output_is_a_table(repo, model, capsys):
+    assert main(["eval", "gfsa", "--repo", str(repo), "--model", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "CFG_NEXT" in out and "precision" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["eval", "gfsa", "--repo", "{missing}", "--model", "{model}"], "no such directory"),
+        (["eval", "gfsa", "--repo", "{repo}", "--model", "{missing}"], "train gfsa"),
+        (["eval", "gfsa", "--repo", "{repo}", "--model", "{model}", "--kinds", "NOPE"], "unknown edge kind NOPE"),
+        (["eval", "gfsa", "--repo", "{repo}", "--model", "{model}", "--kinds", "CALLS"], "not trained for CALLS"),
+        (["train", "gfsa", "--out", "{out}", "--repo", "{repo}", "--kinds", "CFG_NEXT,NOPE"], "unknown edge kind NOPE"),
+        (["train", "gfsa", "--out", "{out}", "--repo", "{missing}"], "no such directory"),
+        (["train", "gfsa", "--out", "{out}", "--files", "{missing}"], "no such file"),
+    ],
+)
+def test_bad_input_is_a_usage_error(repo, model, tmp_path, capsys, argv, message):
+    places = {"missing": str(tmp_path / "missing"), "model": str(model), "repo": str(repo),
+              "out": str(tmp_path / "out")}  # fmt: skip
+    assert main([a.format(**places) for a in argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_eval_without_a_shipped_layer_says_how_to_train_one(repo, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(gfsa_command, "default_model_folder", lambda: tmp_path / "nothing")
+    assert main(["eval", "gfsa", "--repo", str(repo)]) == 2
+    err = capsys.readouterr().err
+    assert "no shipped GFSA layer" in err and "bowerbird train gfsa --out DIR" in err
+
+
+def test_eval_of_a_repo_without_functions_is_a_usage_error(tmp_path, model, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "m.py").write_text("X = 1\n")
+    assert main(["eval", "gfsa", "--repo", str(empty), "--model", str(model)]) == 2
+    assert "no functions" in capsys.readouterr().err
