@@ -55,6 +55,18 @@ class Vocabulary:
             self._texts = self.tokenizer.batch_decode([[i] for i in range(size)])
         return self._texts
 
+    def empty_line_ids(self) -> list[int]:
+        """Tokens that end the line before writing anything visible (a newline, perhaps after
+        spaces): as a single-line completion's first token they make it empty."""
+        if getattr(self, "_empty", None) is None:
+            self._empty = [i for i, t in enumerate(self.texts) if t.lstrip(" \t").startswith("\n")]
+        return self._empty
+
+    def structural_ids(self, eos_id: int | None) -> list[int]:
+        """Special tokens other than end-of-text (FIM markers, file separators, padding): they
+        frame prompts and are never part of a completion."""
+        return sorted(set(self.tokenizer.all_special_ids) - {eos_id})
+
     def ends_line(self, token: int) -> bool:
         texts = self.texts
         return token < len(texts) and "\n" in texts[token]
@@ -114,7 +126,9 @@ def decode(
     """Greedy (one row) or sampled (`candidates` rows at `temperature`) continuations of `ids`.
 
     A row ends at end-of-text, or (single_line) with the first token holding a newline (kept:
-    post-processing cuts the line). The first token is never end-of-text. `heal`: characters cut
+    post-processing cuts the line). The first token is never end-of-text, nor (single_line) a
+    token that ends the line before writing anything; special tokens other than end-of-text
+    (FIM markers, separators) are never written. `heal`: characters cut
     from the end of the prompt (token healing); a row's first tokens are constrained to write
     them, and the text returned still starts with them. Returns [] when cancelled."""
     import torch
@@ -135,6 +149,7 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
         logits = logits.repeat(rows, 1)
         cache.batch_repeat_interleave(rows)
     out = [Generated([], []) for _ in range(rows)]
+    structural = vocabulary.structural_ids(eos_id)
     remaining = [heal] * rows
     done = [False] * rows
     try:
@@ -143,8 +158,13 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
                 return []
             logprobs = torch.log_softmax(logits, dim=-1)
             chooser = logprobs.clone()
-            if step == 0 and eos_id is not None:
-                chooser[:, eos_id] = float("-inf")
+            if structural:
+                chooser[:, structural] = float("-inf")
+            if step == 0:  # an empty completion is never useful
+                if eos_id is not None:
+                    chooser[:, eos_id] = float("-inf")
+                if single_line:
+                    chooser[:, vocabulary.empty_line_ids()] = float("-inf")
             for r in range(rows):
                 if remaining[r]:
                     allowed = vocabulary.consistent_with(remaining[r])

@@ -116,8 +116,17 @@ def teacher_forced_matches(backend, prompts: list[str], target: str) -> list[boo
     pad = eos if eos is not None else 0
     ids = torch.tensor([r + [pad] * (length - len(r)) for r in rows], device=backend.device)
     mask = torch.tensor([[1] * len(r) + [0] * (length - len(r)) for r in rows], device=backend.device)
+    # as the decoder does: the first token is never end-of-text nor an empty line's end, and
+    # special tokens other than end-of-text are never written
+    blocked = ([eos] if eos is not None else []) + (backend.vocabulary.empty_line_ids() if hasattr(backend, "vocabulary") else [])
     with torch.inference_mode():
-        predicted = model(input_ids=ids, attention_mask=mask).logits.argmax(-1).tolist()
+        logits = model(input_ids=ids, attention_mask=mask).logits
+        if hasattr(backend, "vocabulary"):
+            logits[:, :, backend.vocabulary.structural_ids(eos)] = float("-inf")
+        if blocked:
+            for r, row in enumerate(rows):
+                logits[r, len(row) - len(target_ids) - 1, blocked] = float("-inf")
+        predicted = logits.argmax(-1).tolist()
     results = []
     for row, guess in zip(rows, predicted):
         start = len(row) - len(target_ids)

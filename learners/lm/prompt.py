@@ -16,10 +16,12 @@ Two things keep consecutive requests cheap and well-formed:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bowerbird.learners.lm.backend import Backend
 
+_PARTIAL_WORD = re.compile(r" ?[A-Za-z0-9_]+$")
 TEMPLATE_MARGIN = 8  # tokens left for the FIM template's own special tokens
 
 
@@ -32,14 +34,22 @@ class Prompt:
 
 
 def healed_tail(counter, text: str) -> str:
-    """The characters of `text`'s last token, when cutting them is safe: within one line and
-    printable ASCII (the constraint works on whole characters)."""
+    """The characters to cut from the end of `text` for token healing: the tokens that hold
+    the partial word at the cursor (with the space before it, which BPE tokens carry), or the
+    last token when the text does not end in a word. Only within one line of printable ASCII
+    (the constraint works on whole characters)."""
     line = text[text.rfind("\n") + 1 :]
     tokenizer = getattr(counter, "tokenizer", None)
     if tokenizer is None or not line.strip() or not line.isascii() or not line.isprintable():
         return ""
-    tokens = tokenizer(line, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
-    return line[tokens[-1][0] :] if tokens else ""
+    offsets = tokenizer(line, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    if not offsets:
+        return ""
+    word = _PARTIAL_WORD.search(line)
+    cut = offsets[-1][0]
+    if word and word.start() < cut:
+        cut = max(start for start, _ in offsets if start <= word.start())  # the token where the word begins
+    return line[cut:]
 
 
 def compose(backend: Backend, context: str, header: str, prefix: str, suffix: str, max_new_tokens: int,
