@@ -143,3 +143,53 @@ def test_the_composer_heals_and_cuts_long_prefixes_at_a_line_start(backend):
     assert typed.text.split("# m.py\n", 1)[1].split("\n")[0] == first_line  # the prompt's start stays put
     plain = compose(backend, "", "# m.py", prefix, "", 8, heal=False)
     assert plain.heal == "" and prefix[-30:] in plain.text
+
+
+def test_a_single_line_completion_never_starts_by_ending_the_line(backend):
+    vocabulary = backend.vocabulary
+    empty = set(vocabulary.empty_line_ids())
+    assert empty and all(vocabulary.texts[i].lstrip(" \t").startswith("\n") for i in empty)
+    ids = ids_of(backend, PROMPTS[0])
+    with torch.inference_mode():
+        logits = backend.network(input_ids=torch.tensor([ids])).logits[0, -1]
+    favourite = int(logits.argmax())
+    # make the model's favourite first token an empty line's end, by pretending it is one
+    vocabulary._empty = sorted(empty | {favourite})
+    try:
+        row = decode(backend.network, vocabulary, ids, max_new_tokens=3, eos_id=None)[0]
+        assert row.ids[0] != favourite
+        block = decode(backend.network, vocabulary, ids, max_new_tokens=3, eos_id=None, single_line=False)[0]
+        assert block.ids[0] == favourite  # a block may start with a newline
+    finally:
+        vocabulary._empty = None
+
+
+def test_special_tokens_are_never_written(backend):
+    vocabulary = backend.vocabulary
+    special = vocabulary.structural_ids(backend.eos_id)
+    assert backend.tokenizer.convert_tokens_to_ids("<fim_middle>") in special and backend.eos_id not in special
+    for prompt in PROMPTS:
+        text = backend.fim.format(prompt, "\n") + "<fim_middle>"  # the model might well repeat the marker
+        row = decode(backend.network, vocabulary, ids_of(backend, text), max_new_tokens=20, eos_id=backend.eos_id,
+                     single_line=False)[0]
+        assert not set(row.ids) & set(special)
+
+
+@pytest.mark.parametrize("line, healed", [
+    ("    elif isinstanc", " isinstanc"),  # the partial word and its space, whatever the BPE split
+    ("x = os.path.jo", "jo"),
+    ("    return self.fo", "fo"),
+    ("total = count + 1", " 1"),
+    ("foo(a, ", " "),  # no word at the end: the last token
+    ("    ", ""),  # nothing to heal
+    ("naïve = 1", ""),  # not ASCII
+])
+def test_healing_cuts_the_partial_word(backend, line, healed):
+    cut = healed_tail(backend.counter, "import os\n" + line)
+    if not healed:
+        assert cut == ""
+    else:  # at least the partial word, cut at a token boundary of this (tiny) BPE, never past the line
+        assert line.endswith(cut) and cut.endswith(healed)
+        start = len(line) - len(cut)
+        offsets = backend.tokenizer(line, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        assert start in {s for s, _ in offsets}
