@@ -179,3 +179,22 @@ def test_eval_completion_command(tmp_path, tiny_model, capsys):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["eval", "completion", "--repo", fixture, "--model", str(tiny_model), "--methods", "in_file,bogus"]) == 2
     assert "bogus" in capsys.readouterr().err
+
+
+def test_a_healed_sweep_heals_every_prompt(repo, tiny_model):
+    from bowerbird.learners.lm.loading import load_backend
+
+    backend = load_backend("transformers", str(tiny_model))
+    specs = [{"path": "pkg/view.py", "line": l, "col": c} for l, c in HOLES]
+    plain = evaluate_repo(repo, backend, specs, methods=("in_file", "oracle"))
+    healed = evaluate_repo(repo, backend, specs, methods=("in_file", "oracle"), healing=True)
+    assert all(h == "" for o in plain for h in o.heals.values())
+    text = (repo.root / "pkg/view.py").read_text().split("\n")
+    for o in healed:
+        assert set(o.heals) == set(o.applicable)
+        assert all(text[o.line][: o.col].endswith(h) and h for h in o.heals.values())  # mid-word: all heal
+        for pid, prompt in o.prompts.items():  # the code before the cursor, less what healing cut
+            before = prompt.split("<fim_suffix>")[0]
+            kept = text[o.line][: o.col - len(o.heals[pid])]
+            assert before.endswith(kept) and not before.endswith(text[o.line][: o.col])
+    assert [o.target for o in healed] == [o.target for o in plain]

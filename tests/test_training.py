@@ -148,3 +148,33 @@ def test_warm_start_refuses_a_checkpoint_of_another_shape(tmp_path, tiny_model):
     code = main(["train", "lm", "--run", str(tmp_path / "run"), "--init-from", str(tiny_model), "--layers", "3"])
     assert code == 2
     assert not (tmp_path / "run" / "checkpoint").exists()
+
+
+def test_teacher_forced_exact_match_agrees_with_healed_decoding(line_model):
+    from bowerbird.learners.lm.prompt import healed_tail
+
+    backend = line_model
+    rng = random.Random(1)
+    files = split(corpus_files(include_site_packages=False))[0][:30]
+    agreed = healed = 0
+    for _ in range(40):
+        lines = rng.choice(files).path.read_text(encoding="utf-8").split("\n")
+        at = rng.randrange(2, max(3, len(lines) - 1))
+        cut = rng.randrange(0, max(1, len(lines[at])))
+        prompt = "\n".join(lines[at - 2 : at] + [lines[at][:cut]])[-45:]
+        heal = healed_tail(backend.counter, prompt)
+        if not heal:
+            continue
+        healed += 1
+        shortened = prompt[: len(prompt) - len(heal)]
+        text = backend.generate(GenerationRequest(shortened, max_new_tokens=12, heal=heal))[0].text
+        line = text.split("\n")[0]
+        if "\n" in text and line:
+            segmented = backend.tokenizer(heal + line, add_special_tokens=False)["input_ids"]
+            forced = teacher_forced_matches(backend, [shortened], line, [heal])
+            if forced == [True]:
+                agreed += 1
+            else:  # the only allowed disagreement: greedy chose another segmentation of the same text
+                assert backend.tokenizer.decode(segmented) == heal + line
+        assert teacher_forced_matches(backend, [shortened], line + "zz", [heal]) == [False]
+    assert healed >= 10 and agreed >= 3

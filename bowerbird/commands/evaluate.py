@@ -30,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     completion.add_argument("--methods", default=",".join(METHODS),
                             help="comma-separated subset (in_file always); without random/fixed_best/oracle only "
                                  "in_file's prompt runs: a quick check of a checkpoint")
+    completion.add_argument("--token-healing", action="store_true",
+                            help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
@@ -68,13 +70,15 @@ def run(args: argparse.Namespace) -> int:
             drawn = list(extract_holes(root, per_file=None, seed=args.seed))
             random.Random(args.seed).shuffle(drawn)
             progress = ProgressLine(f"evaluating {root.name}")
-            outcomes = evaluate_repo(RepoView(store), backend, drawn[: args.holes], args.seed, progress, methods)
+            outcomes = evaluate_repo(RepoView(store), backend, drawn[: args.holes], args.seed, progress, methods,
+                                     healing=args.token_healing)
             progress.close()
         finally:
             store.close()
     if len(outcomes) < 2:
         raise UsageError(f"{root}: too few usable holes ({len(outcomes)})")
-    summary = {"repo": str(root), "model": backend.model, **summarise(outcomes, backend, args.seed, methods=methods)}
+    summary = {"repo": str(root), "model": backend.model, "healed_prompts": args.token_healing,
+               **summarise(outcomes, backend, args.seed, methods=methods)}
     if args.plot:
         from bowerbird.learners.lm.plot import plot_methods
 

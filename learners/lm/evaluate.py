@@ -50,6 +50,7 @@ class HoleOutcome:
     em: dict[str, bool] = field(default_factory=dict)  # per method (fixed_best filled in later)
     es: dict[str, float] = field(default_factory=dict)
     prompts: dict[int, str] = field(default_factory=dict, repr=False)  # per proposal id
+    heals: dict[int, str] = field(default_factory=dict, repr=False)  # token healing's cut, per proposal id
     new_tokens: int = 0  # generation length used for this hole
     healing: dict[str, tuple[bool, float]] = field(default_factory=dict)  # "plain"/"healed": (exact, edit sim.)
 
@@ -99,38 +100,58 @@ class Windows:
         return "\n".join(reversed(sections))  # the most similar window next to the code
 
 
-def teacher_forced_matches(backend, prompts: list[str], target: str) -> list[bool]:
-    """For each prompt: would greedy decoding write `target` and then end the line?"""
+def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list[str] | None = None) -> list[bool]:
+    """For each prompt: would greedy decoding write `target` and then end the line? With
+    `heals` (token healing: characters cut from each prompt's end), the model must first
+    rewrite them under the decoder's constraint, then write `target`."""
     import torch
 
     tokenizer, model = backend.tokenizer, backend.network
-    target_ids = tokenizer(target, add_special_tokens=False)["input_ids"]
-    if not target_ids:
-        return [False] * len(prompts)
+    heals = heals or [""] * len(prompts)
+    vocabulary = getattr(backend, "vocabulary", None)
     eos = backend.eos_id
-    if len(target_ids) >= backend.context_tokens:
+    rows, targets, constraints = [], [], []
+    for prompt, heal in zip(prompts, heals):
+        target_ids = tokenizer(heal + target, add_special_tokens=False)["input_ids"]
+        # the model sees at most its context: the prompt loses its start, as in generation
+        rows.append((tokenizer(prompt, add_special_tokens=False)["input_ids"] + target_ids)[-backend.context_tokens :])
+        targets.append(target_ids)
+        allowed, remaining = [], heal if vocabulary is not None else ""
+        for token in target_ids:  # the healing constraint at each position, as decoding.py applies it
+            if not remaining:
+                break
+            allowed.append(vocabulary.consistent_with(remaining))
+            text = vocabulary.texts[token]
+            remaining = remaining[len(text) :] if remaining.startswith(text) else ""
+        constraints.append(allowed)
+    usable = [bool(t) and len(t) < backend.context_tokens for t in targets]
+    if not any(usable):
         return [False] * len(prompts)
-    # the model sees at most its context: the prompt loses its start, as in generation
-    rows = [(tokenizer(p, add_special_tokens=False)["input_ids"] + target_ids)[-backend.context_tokens :] for p in prompts]
     length = max(len(r) for r in rows)
     pad = eos if eos is not None else 0
     ids = torch.tensor([r + [pad] * (length - len(r)) for r in rows], device=backend.device)
     mask = torch.tensor([[1] * len(r) + [0] * (length - len(r)) for r in rows], device=backend.device)
     # as the decoder does: the first token is never end-of-text nor an empty line's end, and
     # special tokens other than end-of-text are never written
-    blocked = ([eos] if eos is not None else []) + (backend.vocabulary.empty_line_ids() if hasattr(backend, "vocabulary") else [])
+    blocked = ([eos] if eos is not None else []) + (vocabulary.empty_line_ids() if vocabulary is not None else [])
     with torch.inference_mode():
         logits = model(input_ids=ids, attention_mask=mask).logits
-        if hasattr(backend, "vocabulary"):
-            logits[:, :, backend.vocabulary.structural_ids(eos)] = float("-inf")
-        if blocked:
-            for r, row in enumerate(rows):
-                logits[r, len(row) - len(target_ids) - 1, blocked] = float("-inf")
+        if vocabulary is not None:
+            logits[:, :, vocabulary.structural_ids(eos)] = float("-inf")
+        for r, (row, target_ids) in enumerate(zip(rows, targets)):
+            first = len(row) - len(target_ids) - 1
+            if blocked:
+                logits[r, first, blocked] = float("-inf")
+            for j, allowed in enumerate(constraints[r]):
+                if allowed:
+                    keep = logits[r, first + j, allowed].clone()
+                    logits[r, first + j, :] = float("-inf")
+                    logits[r, first + j, allowed] = keep
         predicted = logits.argmax(-1).tolist()
     results = []
-    for row, guess in zip(rows, predicted):
+    for row, guess, target_ids, ok in zip(rows, predicted, targets, usable):
         start = len(row) - len(target_ids)
-        if guess[start - 1 : len(row) - 1] != target_ids:
+        if not ok or guess[start - 1 : len(row) - 1] != target_ids:
             results.append(False)
             continue
         after = guess[len(row) - 1]
@@ -138,12 +159,14 @@ def teacher_forced_matches(backend, prompts: list[str], target: str) -> list[boo
     return results
 
 
-def exact_matches(backend, prompts: list[str], target: str, max_new_tokens: int) -> list[bool]:
+def exact_matches(backend, prompts: list[str], target: str, max_new_tokens: int,
+                  heals: list[str] | None = None) -> list[bool]:
     """Greedy exact match of `target` for each prompt: by teacher forcing for a local model
     (one batched forward pass), by generation for any other backend."""
     if getattr(backend, "network", None) is not None:
-        return teacher_forced_matches(backend, prompts, target)
-    return [greedy_line(backend, p, max_new_tokens).rstrip() == target.rstrip() for p in prompts]
+        return teacher_forced_matches(backend, prompts, target, heals)
+    heals = heals or [""] * len(prompts)
+    return [greedy_line(backend, p, max_new_tokens, h).rstrip() == target.rstrip() for p, h in zip(prompts, heals)]
 
 
 def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "") -> str:
@@ -152,13 +175,15 @@ def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "") -> st
 
 
 def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None,
-                  methods: tuple[str, ...] = METHODS) -> list[HoleOutcome]:
+                  methods: tuple[str, ...] = METHODS, healing: bool = False) -> list[HoleOutcome]:
     """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method.
-    Without random, fixed_best and oracle among `methods`, only in_file's prompt is run."""
+    Without random, fixed_best and oracle among `methods`, only in_file's prompt is run. With
+    `healing` (and a backend that heals), every prompt is healed as the server's are."""
     unknown = set(methods) - set(METHODS)
     if unknown or "in_file" not in methods:
         raise ValueError(f"methods must include in_file and come from {METHODS} (got {sorted(methods)})")
     sweep = bool({"random", "fixed_best", "oracle"} & set(methods))
+    heal_prompts = healing and getattr(backend, "healing", False)
     rng = random.Random(seed)
     store_paths = sorted(repo.store.files())
     windows = Windows(repo.root, store_paths) if "retrieval" in methods else None
@@ -178,27 +203,31 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
                                     only=None if sweep else frozenset({62}))
         header = f"# {path}"
         suffix = "\n" + hole.after
-        prompts = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens, heal=False).text
-                   for p in proposals}
-        distinct = sorted(set(prompts.values()))
-        verdicts = dict(zip(distinct, exact_matches(backend, distinct, target, new_tokens)))
-        outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens)
+        composed = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
+                    for p in proposals}
+        prompts = {pid: c.text for pid, c in composed.items()}
+        heals = {pid: c.heal for pid, c in composed.items()}
+        distinct = sorted({(c.text, c.heal) for c in composed.values()})
+        verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _ in distinct], target, new_tokens,
+                                                    [h for _, h in distinct])))
+        outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens, heals=heals)
         outcome.applicable = sorted(prompts)
-        outcome.solved_by = {pid for pid, prompt in prompts.items() if verdicts[prompt]}
+        outcome.solved_by = {pid for pid, c in composed.items() if verdicts[(c.text, c.heal)]}
         in_file_id = next(p.kind.id for p in proposals if p.kind.source == IN_FILE)
         outcome.em["in_file"] = in_file_id in outcome.solved_by
-        outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens).rstrip(), target.rstrip())
+        outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens, heals[in_file_id]).rstrip(), target.rstrip())
         if sweep:
             random_id = rng.choice(outcome.applicable)
             outcome.em["random"] = random_id in outcome.solved_by
             outcome.em["oracle"] = bool(outcome.solved_by)
-            outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens).rstrip(),
+            outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens, heals[random_id]).rstrip(),
                                                    target.rstrip())
         if "retrieval" in methods:
             retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
-                                header, hole.prefix, suffix, new_tokens, heal=False).text
-            outcome.em["retrieval"] = exact_matches(backend, [retrieval], target, new_tokens)[0]
-            outcome.es["retrieval"] = edit_similarity(greedy_line(backend, retrieval, new_tokens).rstrip(), target.rstrip())
+                                header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
+            outcome.em["retrieval"] = exact_matches(backend, [retrieval.text], target, new_tokens, [retrieval.heal])[0]
+            outcome.es["retrieval"] = edit_similarity(
+                greedy_line(backend, retrieval.text, new_tokens, retrieval.heal).rstrip(), target.rstrip())
         if getattr(backend, "healing", False):  # what token healing changes, on in_file's prompt, by real generation
             in_file = next(p for p in proposals if p.kind.id == in_file_id)
             for name, heal in (("plain", False), ("healed", True)):
@@ -223,8 +252,9 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
     for o in evaluation if "fixed_best" in methods else ():
         o.em["fixed_best"] = fixed in o.solved_by
-        prompt = o.prompts.get(fixed) or o.prompts[62]
-        o.es["fixed_best"] = edit_similarity(greedy_line(backend, prompt, o.new_tokens).rstrip(), o.target.rstrip())
+        chosen = fixed if fixed in o.prompts else 62
+        o.es["fixed_best"] = edit_similarity(
+            greedy_line(backend, o.prompts[chosen], o.new_tokens, o.heals.get(chosen, "")).rstrip(), o.target.rstrip())
     results = {}
     for method in (m for m in METHODS if m in methods):
         em = [o.em[method] for o in evaluation]
