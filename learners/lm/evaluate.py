@@ -103,7 +103,12 @@ class Windows:
 def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list[str] | None = None) -> list[bool]:
     """For each prompt: would greedy decoding write `target` and then end the line? With
     `heals` (token healing: characters cut from each prompt's end), the model must first
-    rewrite them under the decoder's constraint, then write `target`."""
+    rewrite them under the decoder's constraint, then write `target`.
+
+    The check follows the tokenizer's own segmentation of the line. Greedy decoding usually
+    writes that segmentation; when it writes the same text in other tokens (seen with healed
+    quotes: ' "' + '""' is one token ' """' to the tokenizer), the check says False where
+    generation would match, so a healed sweep's exact match is a lower bound."""
     import torch
 
     tokenizer, model = backend.tokenizer, backend.network
