@@ -107,8 +107,8 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
 
     The check follows the tokenizer's own segmentation of the line. Greedy decoding usually
     writes that segmentation; when it writes the same text in other tokens (seen with healed
-    quotes: ' "' + '""' is one token ' """' to the tokenizer), the check says False where
-    generation would match, so a healed sweep's exact match is a lower bound."""
+    quotes: a space and three double quotes are one token to the tokenizer), the check says
+    False where generation would match, so a healed sweep's exact match is a lower bound."""
     import torch
 
     tokenizer, model = backend.tokenizer, backend.network
