@@ -35,6 +35,16 @@ def copy_tree(source: Path, destination: Path, skip_names: frozenset[str]) -> No
     shutil.copytree(source, destination, symlinks=True, ignore=ignore, ignore_dangling_symlinks=True)
 
 
+def embedded_model(parser) -> Path:
+    """The installed embedded model's folder (the benchmarks' default model), or a usage error."""
+    from bowerbird.learners.lm.loading import embedded_checkpoint
+
+    folder = embedded_checkpoint()
+    if folder is None:
+        parser.error("no embedded model in this installation: pass --model")
+    return folder
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

@@ -19,7 +19,7 @@ import json
 import random
 import time
 
-from _util import environment, log, percentile, stdlib_root, table, verdict, write_result
+from _util import embedded_model, environment, log, percentile, stdlib_root, table, verdict, write_result
 
 TARGET_MS = 150.0
 
@@ -81,12 +81,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.model is None:
-        from bowerbird.learners.lm.loading import embedded_checkpoint
-
-        args.model = embedded_checkpoint()
-        if args.model is None:
-            parser.error("no embedded model in this installation: pass --model")
+    args.model = args.model or embedded_model(parser)
     log(f"timing {args.runs} generations with {args.model} ...")
     doc = run(args)
     path = write_result(f"bench_inference-{doc['prompt_tokens']}", doc)

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _util import environment, log, percentile, stdlib_root, table, verdict, write_result
+from _util import embedded_model, environment, log, percentile, stdlib_root, table, verdict, write_result
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
@@ -125,12 +125,7 @@ def main() -> int:
     parser.add_argument("--index-dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.model is None:
-        from bowerbird.learners.lm.loading import embedded_checkpoint
-
-        args.model = embedded_checkpoint()
-        if args.model is None:
-            parser.error("no embedded model in this installation: pass --model")
+    args.model = args.model or embedded_model(parser)
     doc = asyncio.run(run(args))
     path = write_result("bench_latency", doc)
     if args.json:

@@ -42,12 +42,7 @@ BRANCHY = textwrap.dedent(
 )
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small solves are fastest on one thread
 
 
 def parent_examples(kinds=(EdgeType.AST_PARENT,)):

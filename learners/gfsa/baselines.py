@@ -38,7 +38,7 @@ from bowerbird.analysis.graphs.syntax import node_classes
 from .encoding import GfsaEncoding
 from .evaluate import EdgeCounts, edge_counts
 from .targets import Example
-from .train import TrainConfig, TrainResult, edge_loss, example_order
+from .train import TrainConfig, TrainResult, fit
 
 logger = logging.getLogger(__name__)
 
@@ -181,32 +181,7 @@ def train_gnn(
     on_log: Callable[[dict], None] | None = None,
 ) -> TrainResult:  # fmt: skip
     """Train the GNN in place, one graph per step, with the layer's loss and example order."""
-    if not examples:
-        raise ValueError("no training examples")
-    device = model.bias.device
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    result = TrainResult(0, 0.0)
-    start = time.monotonic()
-    window: list[float] = []
-    model.train()
-    for step, i in enumerate(example_order(len(examples), config.steps, config.seed), 1):
-        example = examples[i]
-        loss = edge_loss(model.edge_logits(example), example.target.to(device),
-                         config.focal_gamma, config.positive_weight)  # fmt: skip
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        window.append(loss.item())
-        result.steps, result.seconds = step, time.monotonic() - start
-        if step % config.log_every == 0 or step == config.steps:
-            entry = {"step": step, "loss": sum(window) / len(window), "seconds": result.seconds}
-            result.history.append(entry)
-            logger.info("gnn step %d loss %.4f (%.1f s)", step, entry["loss"], result.seconds)
-            if on_log is not None:
-                on_log(entry)
-            window = []
-        if config.time_limit_s is not None and result.seconds > config.time_limit_s:
-            break
+    result = fit(model, examples, config, model.edge_logits, on_log, name="gnn ")
     model.eval()
     return result
 

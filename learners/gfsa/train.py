@@ -73,18 +73,28 @@ def train_layer(
     on_log: Callable[[dict], None] | None = None,
 ) -> TrainResult:  # fmt: skip
     """Train ``layer`` in place on ``examples``; returns the loss history."""
+    device = next(layer.parameters()).device if examples else None
+    return fit(layer, examples, config, lambda example: layer.edge_logits(example.encoding.to(device)), on_log)
+
+
+def fit(
+    model: torch.nn.Module, examples: Sequence[Example], config: TrainConfig,
+    edge_logits: Callable[[Example], torch.Tensor], on_log: Callable[[dict], None] | None = None,
+    name: str = "",
+) -> TrainResult:  # fmt: skip
+    """The training loop every edge predictor shares: one graph per step in `example_order`,
+    Adam on `edge_loss` of `edge_logits(example)`, a loss record every `log_every` steps."""
     if not examples:
         raise ValueError("no training examples")
-    device = next(layer.parameters()).device
-    optimizer = torch.optim.Adam(layer.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     result = TrainResult(0, 0.0)
     start = time.monotonic()
     window: list[float] = []
-    layer.train()
+    model.train()
     for step, i in enumerate(example_order(len(examples), config.steps, config.seed), 1):
         example = examples[i]
-        logits = layer.edge_logits(example.encoding.to(device))
-        loss = edge_loss(logits, example.target.to(device), config.focal_gamma,
+        logits = edge_logits(example)
+        loss = edge_loss(logits, example.target.to(logits.device), config.focal_gamma,
                          config.positive_weight)  # fmt: skip
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -95,11 +105,11 @@ def train_layer(
         if step % config.log_every == 0 or step == config.steps:
             entry = {"step": step, "loss": sum(window) / len(window), "seconds": result.seconds}
             result.history.append(entry)
-            logger.info("step %d loss %.4f (%.1f s)", step, entry["loss"], result.seconds)
+            logger.info("%sstep %d loss %.4f (%.1f s)", name, step, entry["loss"], result.seconds)
             if on_log is not None:
                 on_log(entry)
             window = []
         if config.time_limit_s is not None and result.seconds > config.time_limit_s:
-            logger.info("time limit reached after %d steps", step)
+            logger.info("%stime limit reached after %d steps", name, step)
             break
     return result

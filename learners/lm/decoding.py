@@ -43,6 +43,7 @@ class Vocabulary:
         self.tokenizer = tokenizer
         self._texts: list[str] | None = None
         self._by_first: dict[str, list[int]] | None = None
+        self._empty: list[int] | None = None
 
     def prepare(self) -> None:
         """Decode the vocabulary now (a second for a 150k one) rather than in the first request."""
@@ -58,7 +59,7 @@ class Vocabulary:
     def empty_line_ids(self) -> list[int]:
         """Tokens that end the line before writing anything visible (a newline, perhaps after
         spaces): as a single-line completion's first token they make it empty."""
-        if getattr(self, "_empty", None) is None:
+        if self._empty is None:
             self._empty = [i for i, t in enumerate(self.texts) if t.lstrip(" \t").startswith("\n")]
         return self._empty
 
