@@ -1,7 +1,7 @@
 """Build program graphs: parse once per module, then one `FunctionGraph` per unit.
 
-The module is parsed by libcst and its positions are resolved once (`PositionProvider` on a
-`MetadataWrapper` that does not copy the tree); every unit reuses them. The steps for a unit
+The module is parsed by libcst and its node positions are computed once (`positions`: the
+results of libcst's `PositionProvider`, computed more cheaply); every unit reuses them. The steps for a unit
 are: walk its syntax (`syntax.walk_unit`), classify variable accesses (`access`), build the
 control flow (`cfg`), then add each kind of edge (`edges`).
 """
@@ -9,15 +9,13 @@ control flow (`cfg`), then add each kind of edge (`edges`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
-import networkx as nx
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from .access import classify_accesses
+from .bulk_graph import multidigraph
 from .calls import Definition, Scope, index_definitions
 from .cfg import build_control_flow
 from .edges import (
@@ -30,6 +28,7 @@ from .edges import (
     next_syntax_edges,
     node_of,
 )
+from .positions import NodePositions, node_positions
 from .schema import Access, FunctionGraph, GraphEdge, GraphError, GraphNode, NodeType
 from .syntax import subtree_ends, walk_unit
 
@@ -42,7 +41,7 @@ class ParsedModule:
 
     path: str  # the file's path as given ("" for a string)
     module: cst.Module  # the libcst tree
-    positions: Mapping[cst.CSTNode, CodeRange]  # PositionProvider's result for every node
+    positions: NodePositions  # start / end of every node (as libcst's PositionProvider)
     scope: Scope  # the module's scope tree (for call resolution)
     definitions: tuple[Definition, ...]  # every def of the file, in source order
 
@@ -51,7 +50,7 @@ def parse_source(source: str | bytes, path: str = "") -> ParsedModule:
     """Parse a module and resolve its metadata; raises `GraphError` when libcst cannot."""
     try:
         module = cst.parse_module(source)
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = node_positions(module)
     except cst.ParserSyntaxError as error:
         raise GraphError(path, f"syntax error: {error.message} (line {error.raw_line})") from error
     except (RecursionError, UnicodeDecodeError, ValueError) as error:
@@ -102,13 +101,13 @@ def build_unit(
 
     nodes: list[GraphNode] = []
     for i, item in enumerate(items):
-        start = positions[item.node].start
-        nodes.append(node_of(i, item, start.line, start.column, accesses[i]))
+        line, column = positions.start(item.node)
+        nodes.append(node_of(i, item, line, column, accesses[i]))
 
     def new_stand_in(node_type: NodeType, text: str, position_node: cst.CSTNode) -> int:
-        start = positions[position_node].start
+        line, column = positions.start(position_node)
         nodes.append(GraphNode(len(nodes), node_type, "FunctionDef" if node_type is
-                               NodeType.CALLEE else "Param", text, start.line, start.column))
+                               NodeType.CALLEE else "Param", text, line, column))
         return len(nodes) - 1
 
     edges: list[GraphEdge] = []
@@ -120,18 +119,13 @@ def build_unit(
     edges += computed_from_edges(items, accesses, subtree_ends(items))
     edges += call_edges(items, scope, new_stand_in)
 
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from(
-        (n.id, {"id": n.id, "node_type": n.node_type, "ast_type": n.ast_type, "text": n.text,
-                "line": n.line, "col": n.col, "access": n.access})
-        for n in nodes
+    graph = multidigraph(
+        ((n.id, {"id": n.id, "node_type": n.node_type, "ast_type": n.ast_type, "text": n.text,
+                 "line": n.line, "col": n.col, "access": n.access}) for n in nodes),
+        ((e.src, e.dst, e.kind, {"kind": e.kind} if e.field is None else
+          {"kind": e.kind, "field": e.field, "index": e.index}) for e in edges),
     )  # fmt: skip
-    graph.add_edges_from(
-        (e.src, e.dst, e.kind, {"kind": e.kind} if e.field is None else
-         {"kind": e.kind, "field": e.field, "index": e.index})
-        for e in edges
-    )  # fmt: skip
-    line = positions[root.name].start.line if is_function else 1  # type: ignore[attr-defined]
+    line = positions.start(root.name)[0] if is_function else 1  # type: ignore[attr-defined]
     return FunctionGraph(
         name=name,
         qualname=qualname,
