@@ -9,7 +9,7 @@ import pytest
 
 from bowerbird.learners.lm.backend import GenerationRequest
 from bowerbird.learners.lm.corpus import HELD_OUT, corpus_files, split
-from bowerbird.learners.lm.data import SPECIAL_TOKENS, _fim_example, build_sequences
+from bowerbird.learners.lm.data import SPECIAL_TOKENS, _fim_example, build_sequences, read_texts
 from bowerbird.learners.lm.evaluate import edit_similarity, teacher_forced_matches
 from bowerbird.learners.lm.loading import load_backend
 from bowerbird.learners.lm.train import TrainConfig, train
@@ -41,7 +41,7 @@ def test_fim_examples_put_the_middle_last():
 
 def test_sequences_have_the_block_size_and_mix_the_tasks(tokenizer):
     files = split(corpus_files(include_site_packages=False))[0][:40]
-    sequences = build_sequences(tokenizer, files, 24, 64, mix=(0.5, 0.5, 0.0), seed=0)
+    sequences = build_sequences(tokenizer, read_texts(files), 24, 64, mix=(0.5, 0.5, 0.0), seed=0)
     assert sequences.shape == (24, 64) and sequences.dtype == np.uint16
     fim = tokenizer.convert_tokens_to_ids("<fim_prefix>")
     assert 0 < sum(fim in row for row in sequences.tolist()) < 24
@@ -49,7 +49,7 @@ def test_sequences_have_the_block_size_and_mix_the_tasks(tokenizer):
 
 def test_training_lowers_the_loss_and_resumes(tmp_path, tokenizer):
     files = split(corpus_files(include_site_packages=False))[0][:30]
-    sequences = build_sequences(tokenizer, files, 32, 64, mix=(1.0, 0.0, 0.0), seed=0)
+    sequences = build_sequences(tokenizer, read_texts(files), 32, 64, mix=(1.0, 0.0, 0.0), seed=0)
     config = TrainConfig(layers=1, width=32, heads=2, block=64, batch=8, steps=30, lr=5e-3, warmup=2, checkpoint_every=15)
     state = train(tmp_path, sequences, tokenizer, config, device="cpu", max_minutes=None)
     curve = [point["loss"] for point in state["curve"]]
@@ -67,8 +67,8 @@ def line_model(tmp_path_factory, tokenizer):
     """The tiny model after a short training on code: its greedy lines end (a random one's never do)."""
     run = tmp_path_factory.mktemp("line-model")
     files = split(corpus_files(include_site_packages=False))[0][:30]
-    sequences = build_sequences(tokenizer, files, 64, 64, mix=(1.0, 0.0, 0.0), seed=0)
-    config = TrainConfig(layers=1, width=32, heads=2, block=64, batch=16, steps=80, lr=1e-2, warmup=4, checkpoint_every=80)
+    sequences = build_sequences(tokenizer, read_texts(files), 64, 64, mix=(1.0, 0.0, 0.0), seed=0)
+    config = TrainConfig(layers=1, width=32, heads=2, block=64, batch=16, steps=160, lr=1e-2, warmup=4, checkpoint_every=160)
     train(run, sequences, tokenizer, config, device="cpu")
     return load_backend("transformers", str(run / "checkpoint"))
 
@@ -134,7 +134,7 @@ def test_a_run_can_start_from_another_checkpoint(tmp_path, tiny_model, tokenizer
     original = GPT2LMHeadModel.from_pretrained(source, dtype=torch.float32)
     assert all(torch.equal(a, b) for a, b in zip(started.state_dict().values(), original.state_dict().values()))
     files = split(corpus_files(include_site_packages=False))[0][:10]
-    sequences = build_sequences(tokenizer, files, 8, 64, mix=(1.0, 0.0, 0.0), seed=0)
+    sequences = build_sequences(tokenizer, read_texts(files), 8, 64, mix=(1.0, 0.0, 0.0), seed=0)
     config = TrainConfig(layers=2, width=32, heads=2, block=64, batch=4, steps=2, warmup=1, checkpoint_every=2)
     state = train(run, sequences, tokenizer, config, device="cpu")
     assert state["init_from"]["path"] == str(source) and state["step"] == 2
@@ -157,7 +157,7 @@ def test_teacher_forced_exact_match_agrees_with_healed_decoding(line_model):
     rng = random.Random(1)
     files = split(corpus_files(include_site_packages=False))[0][:30]
     agreed = healed = 0
-    for _ in range(40):
+    for _ in range(100):
         lines = rng.choice(files).path.read_text(encoding="utf-8").split("\n")
         at = rng.randrange(2, max(3, len(lines) - 1))
         cut = rng.randrange(0, max(1, len(lines[at])))
@@ -167,7 +167,10 @@ def test_teacher_forced_exact_match_agrees_with_healed_decoding(line_model):
             continue
         healed += 1
         shortened = prompt[: len(prompt) - len(heal)]
-        text = backend.generate(GenerationRequest(shortened, max_new_tokens=12, heal=heal))[0].text
+        candidates = backend.generate(GenerationRequest(shortened, max_new_tokens=12, heal=heal))
+        if not candidates:  # the model would end the text here: an empty candidate is never offered
+            continue
+        text = candidates[0].text
         line = text.split("\n")[0]
         if "\n" in text and line:
             segmented = backend.tokenizer(heal + line, add_special_tokens=False)["input_ids"]

@@ -28,7 +28,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lm.add_argument("--minutes", type=float, default=None, help="stop after this long (resume later)")
     lm.add_argument("--sequences", type=int, default=20000, help="prepared sequences (first call only)")
     lm.add_argument("--rlpg-share", type=float, default=0.3, help="share of RLPG-format sequences")
+    lm.add_argument("--bundle", type=Path, default=None,
+                    help="train on a bundle written by `train lm-bundle` instead of this interpreter's corpus")
+    lm.add_argument("--package-cap", type=float, default=12.0, help="MB of source kept per package (without --bundle)")
     lm.add_argument("--device", default=None, help="force a device (cpu, cuda, mps)")
+    lm.add_argument("--fit-schedule", action="store_true",
+                    help="with --minutes: measure the step time, then set --steps so the schedule ends in time")
+    lm.add_argument("--snapshots", type=int, default=0,
+                    help="also keep this many evenly spaced fp16 snapshots (snapshots/step-N) for a held-out curve")
     lm.add_argument("--init-from", default=None, metavar="CHECKPOINT",
                     help="start a new run from this checkpoint's weights and tokenizer ('embedded': the shipped model)")
     for field in fields(TrainConfig):
@@ -42,8 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--eval", dest="evaluations", type=Path, nargs="*", default=[], help="eval --json outputs")
     ship.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
     ship.set_defaults(run=run_ship)
-    from bowerbird.commands import gfsa
+    from bowerbird.commands import gfsa, lm_data
 
+    lm_data.add_bundle_parser(kinds)
     gfsa.add_train_parser(kinds)
 
 
@@ -64,9 +72,14 @@ def run_ship(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from bowerbird.commands import lm_data
     from bowerbird.learners.lm.train import TrainConfig, train
 
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    if args.fit_schedule and not args.minutes:
+        raise UsageError("--fit-schedule needs --minutes")
+    if args.bundle is not None and not args.bundle.is_file():
+        raise UsageError(f"--bundle {args.bundle}: no such file")
     folder: Path = args.run_dir
     folder.mkdir(parents=True, exist_ok=True)
     state_file = folder / "train_state.json"
@@ -76,18 +89,25 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{folder} was started with other settings ({saved}); resume with those, or use a new --run")
     if args.init_from and not state_file.exists():
         _warm_start(folder, _init_folder(args.init_from), config)
-    tokenizer = _tokenizer(folder, config)
     data_file = folder / "data.npy"
+    texts = bundle_rlpg = None
+    if not data_file.exists() or not (folder / "tokenizer" / "tokenizer.json").exists():
+        texts, bundle_rlpg = lm_data.load_texts(args)
+    tokenizer = _tokenizer(folder, config, texts)
     if not data_file.exists():
-        sequences = _prepare(folder, tokenizer, config, args.sequences, args.rlpg_share)
-        np.save(data_file, sequences)
+        sequences = _prepare(folder, tokenizer, config, args, texts, bundle_rlpg)
+        with open(folder / "data.npy.partial", "wb") as partial:  # a kill never leaves half a file
+            np.save(partial, sequences)
+        (folder / "data.npy.partial").replace(data_file)
+        del texts, sequences
     sequences = np.load(data_file)
 
     def report(point: dict) -> None:
         print(f"step {point['step']:>6}  tokens {point['tokens']:>10,}  loss {point['loss']:.3f}  lr {point['lr']:.2e}",
               file=sys.stderr, flush=True)
 
-    state = train(folder, sequences, tokenizer, config, args.device, args.minutes, report)
+    state = train(folder, sequences, tokenizer, config, args.device, args.minutes, report,
+                  fit_schedule=args.fit_schedule, snapshots=args.snapshots)
     summary = {"run": str(folder), "step": state["step"], "tokens": state["tokens"], "seconds": state["seconds"],
                "loss": state["curve"][-1]["loss"] if state["curve"] else None, "device": state["device"]}
     if args.json:
@@ -124,42 +144,31 @@ def _warm_start(folder: Path, source: Path, config) -> None:
     print(f"warm start from {source}", file=sys.stderr)
 
 
-def _tokenizer(folder: Path, config):
+def _tokenizer(folder: Path, config, texts: list[str] | None):
     from transformers import PreTrainedTokenizerFast
 
-    from bowerbird.learners.lm.corpus import corpus_files, split
     from bowerbird.learners.lm.data import train_tokenizer
 
     path = folder / "tokenizer"
     if (path / "tokenizer.json").exists():
         return PreTrainedTokenizerFast.from_pretrained(path)
-    train_files, _ = split(corpus_files())
-    print(f"training a {config.vocab}-token BPE on the corpus ({len(train_files)} training files) ...", file=sys.stderr)
-    return train_tokenizer(train_files, path, config.vocab, seed=config.seed)
+    print(f"training a {config.vocab}-token BPE on the corpus ({len(texts)} training files) ...", file=sys.stderr)
+    return train_tokenizer(texts, path, config.vocab, seed=config.seed)
 
 
-def _prepare(folder: Path, tokenizer, config, count: int, rlpg_share: float):
-    import sysconfig
-
-    from bowerbird.analysis.indexer import IndexOptions, index_repository
-    from bowerbird.analysis.repo import RepoView
-    from bowerbird.analysis.store import IndexStore, index_path_for
-    from bowerbird.learners.lm.corpus import HELD_OUT, corpus_files, split
-    from bowerbird.learners.lm.data import build_sequences, rlpg_examples_from
+def _prepare(folder: Path, tokenizer, config, args: argparse.Namespace, texts: list[str], rlpg: list[str] | None):
+    from bowerbird.commands.lm_data import rlpg_examples
+    from bowerbird.learners.lm.data import build_sequences
     from bowerbird.progress import ProgressLine
 
-    train_files, _ = split(corpus_files())
-    rlpg = None
-    if rlpg_share > 0:
-        stdlib = Path(sysconfig.get_paths()["stdlib"])
-        exclude = ("site-packages/", "test/", "tests/", "idlelib/", *(f"/{p}/" for p in HELD_OUT), *(f"/{p}.py" for p in HELD_OUT))
-        store = IndexStore(index_path_for(stdlib, folder / "index"), stdlib)
-        print("indexing the standard library for RLPG examples ...", file=sys.stderr)
-        index_repository(store, IndexOptions(exclude=exclude))
-        rlpg = rlpg_examples_from([RepoView(store)], tokenizer, config.block, exclude=exclude, seed=config.seed)
+    share = args.rlpg_share
+    if rlpg is None:
+        rlpg = rlpg_examples(folder / "index", tokenizer, config.block, int(args.sequences * share), config.seed) if share > 0 else []
+    if not rlpg:
+        share = 0.0
     progress = ProgressLine("preparing sequences")
     try:
-        mix = (0.7 - rlpg_share / 2, 0.3 - rlpg_share / 2, rlpg_share) if rlpg else (0.6, 0.4, 0.0)
-        return build_sequences(tokenizer, train_files, count, config.block, mix, rlpg, config.seed, progress)
+        mix = (0.7 - share / 2, 0.3 - share / 2, share) if share else (0.6, 0.4, 0.0)
+        return build_sequences(tokenizer, texts, args.sequences, config.block, mix, rlpg, config.seed, progress)
     finally:
         progress.close()

@@ -51,3 +51,24 @@ def split(files: list[CorpusFile]) -> tuple[list[CorpusFile], list[CorpusFile]]:
     train = [f for f in files if f.package not in HELD_OUT]
     held = [f for f in files if f.package in HELD_OUT]
     return train, held
+
+
+def cap_per_package(files: list[CorpusFile], max_bytes: int, seed: int = 0) -> list[CorpusFile]:
+    """At most about `max_bytes` of each package (a random, seeded choice of its files), so a
+    few huge packages (transformers, torch, sympy) do not make up most of the corpus. Order kept."""
+    import random
+
+    by_package: dict[str, list[CorpusFile]] = {}
+    for file in files:
+        by_package.setdefault(file.package, []).append(file)
+    kept: set[Path] = set()
+    rng = random.Random(seed)
+    for package_files in by_package.values():
+        total = 0
+        for file in rng.sample(package_files, len(package_files)):
+            size = file.path.stat().st_size
+            if total and total + size > max_bytes:
+                continue
+            kept.add(file.path)
+            total += size
+    return [f for f in files if f.path in kept]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,22 +30,22 @@ FIM = TEMPLATES[0]  # StarCoder
 SPECIAL_TOKENS = [EOT, FIM.prefix, FIM.middle, FIM.suffix, "<file_sep>"]
 
 
-def train_tokenizer(files: list[CorpusFile], out: Path, vocab_size: int = 8192, sample_bytes: int = 30_000_000, seed: int = 0):
-    """A byte-level BPE trained on a sample of the corpus, saved as a transformers tokenizer."""
+def train_tokenizer(texts: Sequence[str], out: Path, vocab_size: int = 8192, sample_bytes: int = 30_000_000, seed: int = 0):
+    """A byte-level BPE trained on a sample of the texts, saved as a transformers tokenizer."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     rng = random.Random(seed)
     chosen, total = [], 0
-    for file in rng.sample(files, len(files)):
+    for text in rng.sample(list(texts), len(texts)):
         if total > sample_bytes:
             break
-        chosen.append(str(file.path))
-        total += file.path.stat().st_size
+        chosen.append(text)
+        total += len(text)
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.train(chosen, trainers.BpeTrainer(
+    tokenizer.train_from_iterator(chosen, trainers.BpeTrainer(
         vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False))
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token=EOT, additional_special_tokens=SPECIAL_TOKENS[1:])
@@ -65,25 +65,30 @@ class _PromptBackend:
 
 
 def build_sequences(
-    tokenizer, files: list[CorpusFile], count: int, block: int, mix: tuple[float, float, float] = (0.4, 0.3, 0.3),
-    rlpg_examples: Callable[[int], list[str]] | None = None, seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
+    tokenizer, texts: Sequence[str], count: int, block: int, mix: tuple[float, float, float] = (0.4, 0.3, 0.3),
+    rlpg: Sequence[str] = (), seed: int = 0, progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
-    """`count` sequences of `block` tokens: plain, FIM and RLPG in the proportions of `mix`."""
+    """`count` sequences of `block` tokens: plain, FIM and RLPG in the proportions of `mix`.
+
+    `texts` are whole files. Plain sequences are consecutive windows of a stream of the files
+    in a seeded random order, separated by end-of-text (re-shuffled when the stream runs out);
+    FIM sequences are one example each, padded; RLPG sequences use the given examples in turn
+    (repeating them when fewer are given than the mix asks for). Tokenization is batched, so
+    the tokenizer's threads do the work.
+    """
+    if not texts:
+        raise ValueError("no training texts")
     rng = random.Random(seed)
     eot = tokenizer.convert_tokens_to_ids(EOT)
-    n_rlpg = int(count * mix[2]) if rlpg_examples else 0
+    n_rlpg = int(count * mix[2]) if rlpg else 0
     n_fim = int(count * mix[1])
     n_plain = count - n_fim - n_rlpg
-    texts: list[str] = []
-    for _ in range(n_fim):
-        texts.append(_fim_example(_read(rng.choice(files)), rng, max_chars=block * 3))
-    if n_rlpg:
-        texts.extend(t + EOT for t in rlpg_examples(n_rlpg))
+    examples = [_fim_example(rng.choice(texts), rng, max_chars=block * 3) for _ in range(n_fim)]
+    examples += [rlpg[i % len(rlpg)] + EOT for i in range(n_rlpg)]
     sequences = np.full((count, block), eot, dtype=np.uint16)
     row = 0
-    for start in range(0, len(texts), 256):
-        for ids in tokenizer(texts[start : start + 256], add_special_tokens=False)["input_ids"]:
+    for start in range(0, len(examples), 1024):
+        for ids in tokenizer(examples[start : start + 1024], add_special_tokens=False)["input_ids"]:
             # Chunks are sized to fit (about 3 characters a token); a rare longer one keeps its
             # end, where the middle is.
             ids = ids[-block:] if len(ids) > block else ids
@@ -91,22 +96,37 @@ def build_sequences(
             row += 1
         if progress:
             progress(row, count)
-    while row < count:  # plain windows from a stream of whole files
-        text = _read(rng.choice(files))
-        ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [eot]
-        offset = rng.randrange(max(1, len(ids) - block // 2))
-        window = ids[offset : offset + block]
-        sequences[row, : len(window)] = window
+    for window in _plain_windows(tokenizer, texts, block, eot, rng):
+        if row >= count:
+            break
+        sequences[row] = window
         row += 1
-        if progress and row % 256 == 0:
+        if progress and row % 1024 == 0:
             progress(row, count)
     order = list(range(count))
     rng.shuffle(order)
     return sequences[order]
 
 
-def _read(file: CorpusFile) -> str:
-    return file.path.read_text(encoding="utf-8", errors="replace")
+def _plain_windows(tokenizer, texts: Sequence[str], block: int, eot: int, rng: random.Random):
+    """Endless `block`-token windows of the files, in passes of a fresh random order each."""
+    order = list(range(len(texts)))
+    rest = np.zeros(0, dtype=np.uint16)
+    while True:
+        rng.shuffle(order)
+        for start in range(0, len(order), 256):
+            batch = [texts[i] for i in order[start : start + 256]]
+            pieces = [rest]
+            for ids in tokenizer(batch, add_special_tokens=False)["input_ids"]:
+                pieces.append(np.asarray(ids + [eot], dtype=np.uint16))
+            stream = np.concatenate(pieces)
+            whole = len(stream) // block * block
+            yield from stream[:whole].reshape(-1, block)
+            rest = stream[whole:]
+
+
+def read_texts(files: Sequence[CorpusFile]) -> list[str]:
+    return [file.path.read_text(encoding="utf-8", errors="replace") for file in files]
 
 
 def _fim_example(text: str, rng: random.Random, max_chars: int = 3000) -> str:
@@ -131,9 +151,12 @@ def _fim_example(text: str, rng: random.Random, max_chars: int = 3000) -> str:
     return FIM.format(prefix, after) + middle + EOT
 
 
-def rlpg_examples_from(repo_views: list, tokenizer, context_tokens: int, exclude: tuple[str, ...] = (), seed: int = 0):
+def rlpg_examples_from(
+    repo_views: list, tokenizer, context_tokens: int, exclude: tuple[str, ...] = (), seed: int = 0, per_file: int = 3,
+):
     """A function giving n RLPG-format examples from indexed repositories (`RepoView`s),
-    with holes from files not matched by the gitignore-style `exclude` patterns."""
+    with `per_file` holes from each file not matched by the gitignore-style `exclude` patterns
+    (so at most that many examples per file)."""
     from bowerbird.analysis.holes import extract_holes, hole_at
     from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
     from bowerbird.learners.lm.prompt import compose
@@ -144,7 +167,7 @@ def rlpg_examples_from(repo_views: list, tokenizer, context_tokens: int, exclude
         rng = random.Random(seed)
         candidates = []
         for repo in repo_views:
-            holes = list(extract_holes(repo.root, per_file=3, seed=seed, split="random", exclude=exclude))
+            holes = list(extract_holes(repo.root, per_file=per_file, seed=seed, split="random", exclude=exclude))
             candidates.extend((repo, h) for h in holes if h["target"].strip())
         rng.shuffle(candidates)
         result = []

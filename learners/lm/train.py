@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -79,11 +79,31 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+PROBE_STEPS = 20  # steps timed (after a few to warm up) before --fit-schedule sets the schedule's length
+
+
+def fitted_steps(done: int, seconds_per_step: float, seconds_left: float, warmup: int) -> int:
+    """The schedule's total steps so that it ends when the time runs out (never inside the warm-up)."""
+    return max(done + 1, warmup + 1, done + int(seconds_left / max(seconds_per_step, 1e-6)))
+
+
+def snapshot_steps(steps: int, count: int) -> set[int]:
+    """`count` evenly spaced steps strictly inside the schedule (the last step is the checkpoint)."""
+    return {round(steps * i / (count + 1)) for i in range(1, count + 1)} - {0, steps}
+
+
 def train(
     run: Path, sequences: np.ndarray, tokenizer, config: TrainConfig, device: str | None = None,
     max_minutes: float | None = None, progress: Callable[[dict], None] | None = None,
+    fit_schedule: bool = False, snapshots: int = 0,
 ) -> dict:
-    """Train (or resume) until `config.steps` or `max_minutes`; returns the train state."""
+    """Train (or resume) until `config.steps` or `max_minutes`; returns the train state.
+
+    With `fit_schedule` (and `max_minutes`), the step time is measured over the first steps of
+    this call and `config.steps` is replaced by what fits in the time (recorded in the state), so
+    the cosine decay ends when the time does. `snapshots` keeps that many evenly spaced fp16
+    copies of the model in `snapshots/step-N/` for a held-out curve.
+    """
     import torch
 
     from bowerbird.learners.lm.device import choose_device
@@ -104,25 +124,42 @@ def train(
     else:
         model = build_model(config, len(tokenizer), eos)
     model.to(device).train()
+    cuda = device.startswith("cuda")
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=config.lr, betas=(0.9, 0.95))
+        lr=config.lr, betas=(0.9, 0.95), fused=cuda)
     if (run / "optimizer.pt").exists():
-        optimizer.load_state_dict(torch.load(run / "optimizer.pt", weights_only=True))
+        optimizer.load_state_dict(torch.load(run / "optimizer.pt", weights_only=True, map_location=device))
     rng = np.random.default_rng(config.seed + state["step"])
-    data = torch.from_numpy(sequences.astype(np.int64))
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else _nothing()
+    # On a GPU the whole data set lives there (a few hundred MB), so a batch is one gather.
+    data = torch.from_numpy(sequences.astype(np.int64)).to(device if cuda else "cpu")
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else _nothing()
     started = segment = time.monotonic()
+    first_step = state["step"]
+    probe_from = None
+    keep = snapshot_steps(config.steps, snapshots) if snapshots and not fit_schedule else set()
     window: list[float] = []
     while state["step"] < config.steps:
         if max_minutes is not None and time.monotonic() - started > max_minutes * 60:
             break
         step = state["step"]
+        if fit_schedule and step == first_step + 3:
+            probe_from = time.monotonic()
+        if fit_schedule and probe_from is not None and step == first_step + 3 + PROBE_STEPS:
+            per_step = (time.monotonic() - probe_from) / PROBE_STEPS
+            left = max_minutes * 60 - (time.monotonic() - started) - _SAVE_RESERVE_SECONDS
+            config = replace(config, steps=fitted_steps(step, per_step, left, config.warmup))
+            state["config"]["steps"] = config.steps
+            keep = snapshot_steps(config.steps, snapshots)
+            logger.info("%.3f s a step: the schedule is now %d steps", per_step, config.steps)
+            probe_from = None
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
-        batch = data[rng.integers(0, len(data), config.batch)].to(device)
+        batch = data[torch.from_numpy(rng.integers(0, len(data), config.batch)).to(data.device)].to(device)
         with autocast:
             loss = model(input_ids=batch, labels=padding_masked(batch, eos)).loss
         optimizer.zero_grad(set_to_none=True)
@@ -139,6 +176,8 @@ def train(
             window.clear()
             if progress:
                 progress(point)
+        if state["step"] in keep:
+            _snapshot(run / "snapshots" / f"step-{state['step']}", model, tokenizer, state)
         if state["step"] % config.checkpoint_every == 0:
             _save(run, model, tokenizer, optimizer, state, time.monotonic() - segment)
             segment = time.monotonic()
@@ -163,6 +202,20 @@ def _save(run: Path, model, tokenizer, optimizer, state: dict, elapsed: float) -
     (run / "optimizer.pt.tmp").replace(run / "optimizer.pt")
     (run / "train_state.json").write_text(json.dumps(state, indent=1))
     logger.info("checkpoint at step %d (%d tokens)", state["step"], state["tokens"])
+
+
+_SAVE_RESERVE_SECONDS = 15  # kept back from --minutes for the last checkpoint and snapshots
+
+
+def _snapshot(folder: Path, model, tokenizer, state: dict) -> None:
+    """An fp16 copy of the model as a loadable checkpoint folder, and the state's numbers then."""
+    import copy
+
+    import torch
+
+    copy.deepcopy(model).to(torch.float16).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "train_state.json").write_text(json.dumps({k: state[k] for k in ("step", "tokens")}, indent=1))
 
 
 class _nothing:
