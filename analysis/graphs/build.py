@@ -1,13 +1,15 @@
 """Build program graphs: parse once per module, then one `FunctionGraph` per unit.
 
 The module is parsed by libcst and its node positions are computed once (`positions`: the
-results of libcst's `PositionProvider`, computed more cheaply); every unit reuses them. The steps for a unit
-are: walk its syntax (`syntax.walk_unit`), classify variable accesses (`access`), build the
-control flow (`cfg`), then add each kind of edge (`edges`).
+results of libcst's `PositionProvider`, computed more cheaply); every unit reuses them. The
+steps for a unit are: walk its syntax (`syntax.walk_unit`), classify variable accesses
+(`access`), build the control flow (`cfg`), write the node attributes (`nodes`), then stream
+each kind of edge (`edges`) into the graph (`bulk_graph`).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +28,10 @@ from .edges import (
     data_flow_edges,
     last_lexical_use_edges,
     next_syntax_edges,
-    node_of,
 )
 from .positions import NodePositions, node_positions
-from .schema import Access, FunctionGraph, GraphEdge, GraphError, GraphNode, NodeType
+from .nodes import node_attributes, stand_in_attributes
+from .schema import Access, FunctionGraph, GraphError, NodeType
 from .syntax import subtree_ends, walk_unit
 
 logger = logging.getLogger(__name__)
@@ -93,38 +95,29 @@ def build_unit(
     parsed: ParsedModule, root: cst.CSTNode, scope: Scope, name: str, qualname: str
 ) -> FunctionGraph:
     """The program graph of one unit (a FunctionDef, or the Module for top-level code)."""
-    is_function = isinstance(root, cst.FunctionDef)
+    is_function = type(root) is cst.FunctionDef
     items = walk_unit(root)
     accesses = classify_accesses(items)
     flow = build_control_flow(items)
     positions = parsed.positions
 
-    nodes: list[GraphNode] = []
-    for i, item in enumerate(items):
-        line, column = positions.start(item.node)
-        nodes.append(node_of(i, item, line, column, accesses[i]))
+    nodes, token_ids = node_attributes(items, accesses, positions)
 
     def new_stand_in(node_type: NodeType, text: str, position_node: cst.CSTNode) -> int:
-        line, column = positions.start(position_node)
-        nodes.append(GraphNode(len(nodes), node_type, "FunctionDef" if node_type is
-                               NodeType.CALLEE else "Param", text, line, column))
+        nodes.append(stand_in_attributes(len(nodes), node_type, text, position_node, positions))
         return len(nodes) - 1
 
-    edges: list[GraphEdge] = []
-    edges += ast_edges(items)
-    edges += next_syntax_edges([n.id for n in nodes if n.node_type is NodeType.TOKEN])
-    edges += last_lexical_use_edges(items)
-    edges += control_flow_edges(flow, is_function)
-    edges += data_flow_edges(items, accesses, flow)
-    edges += computed_from_edges(items, accesses, subtree_ends(items))
-    edges += call_edges(items, scope, new_stand_in)
-
-    graph = multidigraph(
-        ((n.id, {"id": n.id, "node_type": n.node_type, "ast_type": n.ast_type, "text": n.text,
-                 "line": n.line, "col": n.col, "access": n.access}) for n in nodes),
-        ((e.src, e.dst, e.kind, {"kind": e.kind} if e.field is None else
-          {"kind": e.kind, "field": e.field, "index": e.index}) for e in edges),
-    )  # fmt: skip
+    calls = call_edges(items, scope, new_stand_in)  # first: it adds the stand-in nodes
+    edges = itertools.chain(
+        ast_edges(items),
+        next_syntax_edges(token_ids),
+        last_lexical_use_edges(items),
+        control_flow_edges(flow, is_function),
+        data_flow_edges(items, accesses, flow),
+        computed_from_edges(items, accesses, subtree_ends(items)),
+        calls,
+    )
+    graph = multidigraph(enumerate(nodes), edges)
     line = positions.start(root.name)[0] if is_function else 1  # type: ignore[attr-defined]
     return FunctionGraph(
         name=name,

@@ -1,62 +1,72 @@
 """The edge-building steps of one unit, each a small pure function over its syntax items.
 
-Each step returns `GraphEdge` values; `build.py` puts them in the networkx graph. The edge
-kinds are defined in `schema.EdgeType`.
+Each step yields its edges as the graph stores them, ``(src, dst, kind, attributes)`` with a
+fresh attribute dictionary per edge (``{"kind": kind}``, plus ``field`` and ``index`` for the
+AST kinds), and `build.py` streams them into the networkx graph: no intermediate edge objects
+are kept (they would only add allocation and garbage-collection work). The edge kinds are
+defined in `schema.EdgeType`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import libcst as cst
 
 from .calls import Scope, bind_arguments, resolve_call
 from .cfg import ControlFlow
 from .dataflow import AccessEvent, last_accesses, order_accesses
-from .schema import Access, EdgeType, GraphEdge, GraphNode, NodeType
-from .syntax import SyntaxItem, token_text
+from .schema import Access, EdgeType, NodeType
+from .syntax import SyntaxItem
 
 logger = logging.getLogger(__name__)
 
-_ASSIGNMENTS = (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.NamedExpr)
+_ASSIGNMENTS = frozenset({cst.Assign, cst.AugAssign, cst.AnnAssign, cst.NamedExpr})  # classes
+
+EdgeRecord = tuple[int, int, EdgeType, dict[str, object]]  # (src, dst, kind, attributes)
 
 
-def ast_edges(items: list[SyntaxItem]) -> list[GraphEdge]:
+def ast_edges(items: list[SyntaxItem]) -> Iterator[EdgeRecord]:
     """AST_CHILD (parent -> child) and AST_PARENT (child -> parent), labelled by field."""
-    out = []
+    child, parent = EdgeType.AST_CHILD, EdgeType.AST_PARENT
     for i, item in enumerate(items):
-        if item.parent >= 0:
-            out.append(GraphEdge(item.parent, i, EdgeType.AST_CHILD, item.field, item.index))
-            out.append(GraphEdge(i, item.parent, EdgeType.AST_PARENT, item.field, item.index))
-    return out
+        p = item.parent
+        if p >= 0:
+            f, x = item.field, item.index
+            yield p, i, child, {"kind": child, "field": f, "index": x}
+            yield i, p, parent, {"kind": parent, "field": f, "index": x}
 
 
-def next_syntax_edges(token_ids: list[int]) -> list[GraphEdge]:
+def _plain(pairs, kind: EdgeType) -> Iterator[EdgeRecord]:
+    """Edges of one kind without AST attributes."""
+    for u, v in pairs:
+        yield u, v, kind, {"kind": kind}
+
+
+def next_syntax_edges(token_ids: list[int]) -> Iterator[EdgeRecord]:
     """NEXT_SYNTAX between consecutive tokens (``token_ids`` in source order)."""
-    return [GraphEdge(a, b, EdgeType.NEXT_SYNTAX) for a, b in zip(token_ids, token_ids[1:])]
+    return _plain(zip(token_ids, token_ids[1:]), EdgeType.NEXT_SYNTAX)
 
 
-def last_lexical_use_edges(items: list[SyntaxItem]) -> list[GraphEdge]:
+def last_lexical_use_edges(items: list[SyntaxItem]) -> Iterator[EdgeRecord]:
     """LAST_LEXICAL_USE from each Name to the previous Name with the same text."""
     last: dict[str, int] = {}
-    out = []
+    kind, name = EdgeType.LAST_LEXICAL_USE, cst.Name
     for i, item in enumerate(items):
-        if isinstance(item.node, cst.Name):
-            text = item.node.value
+        if type(item.node) is name:
+            text = item.node.value  # type: ignore[attr-defined]
             previous = last.get(text)
             if previous is not None:
-                out.append(GraphEdge(i, previous, EdgeType.LAST_LEXICAL_USE))
+                yield i, previous, kind, {"kind": kind}
             last[text] = i
-    return out
 
 
-def control_flow_edges(flow: ControlFlow, is_function: bool) -> list[GraphEdge]:
+def control_flow_edges(flow: ControlFlow, is_function: bool) -> Iterator[EdgeRecord]:
     """CFG_NEXT edges, and RETURNS_TO from each Return to the root of a function unit."""
-    out = [GraphEdge(u, v, EdgeType.CFG_NEXT) for u, v in sorted(flow.edges)]
+    yield from _plain(sorted(flow.edges), EdgeType.CFG_NEXT)
     if is_function:
-        out.extend(GraphEdge(r, 0, EdgeType.RETURNS_TO) for r in flow.returns)
-    return out
+        yield from _plain(((r, 0) for r in flow.returns), EdgeType.RETURNS_TO)
 
 
 def owners(items: list[SyntaxItem], cfg_nodes: tuple[int, ...]) -> list[int]:
@@ -73,7 +83,7 @@ def owners(items: list[SyntaxItem], cfg_nodes: tuple[int, ...]) -> list[int]:
 
 def data_flow_edges(
     items: list[SyntaxItem], accesses: list[Access], flow: ControlFlow
-) -> list[GraphEdge]:
+) -> Iterator[EdgeRecord]:
     """LAST_READ and LAST_WRITE edges (see `dataflow`)."""
     owner = owners(items, flow.nodes)
     owned: dict[int, list[tuple[int, str, Access]]] = {}
@@ -82,18 +92,17 @@ def data_flow_edges(
             owned.setdefault(owner[i], []).append((i, items[i].node.value, access))  # type: ignore[attr-defined]
     events: dict[int, list[AccessEvent]] = {n: order_accesses(a) for n, a in owned.items()}
     reads, writes = last_accesses(flow.nodes, flow.edges, events)
-    out = [GraphEdge(u, v, EdgeType.LAST_READ) for u, v in sorted(reads)]
-    out.extend(GraphEdge(u, v, EdgeType.LAST_WRITE) for u, v in sorted(writes))
-    return out
+    yield from _plain(sorted(reads), EdgeType.LAST_READ)
+    yield from _plain(sorted(writes), EdgeType.LAST_WRITE)
 
 
 def computed_from_edges(
     items: list[SyntaxItem], accesses: list[Access], ends: list[int]
-) -> list[GraphEdge]:
+) -> Iterator[EdgeRecord]:
     """COMPUTED_FROM from each name an assignment writes to each variable read in its value."""
-    out = []
+    kind = EdgeType.COMPUTED_FROM
     for i, item in enumerate(items):
-        if not isinstance(item.node, _ASSIGNMENTS):
+        if type(item.node) not in _ASSIGNMENTS:
             continue
         targets: list[int] = []
         reads: list[int] = []
@@ -109,18 +118,20 @@ def computed_from_edges(
                     k for k in range(j, ends[j]) if accesses[k] in (Access.READ, Access.READ_WRITE)
                 )
             j = ends[j]
-        out.extend(GraphEdge(t, r, EdgeType.COMPUTED_FROM) for t in targets for r in reads)
-    return out
+        for t in targets:
+            for r in reads:
+                yield t, r, kind, {"kind": kind}
 
 
 def call_edges(
     items: list[SyntaxItem],
     scope: Scope,
     new_node: Callable[[NodeType, str, cst.CSTNode], int],
-) -> list[GraphEdge]:
+) -> list[EdgeRecord]:
     """CALLS and FORMAL_ARG_NAME; ``new_node`` adds a CALLEE / CALLEE_PARAM stand-in.
 
-    ``new_node(node_type, text, position_node)`` returns the new node's id.
+    ``new_node(node_type, text, position_node)`` returns the new node's id. A list, not an
+    iterator: the stand-ins must exist before the graph's nodes are written.
     """
     index = {id(item.node): i for i, item in enumerate(items)}
     stand_ins: dict[int, int] = {}  # id(cst node) -> stand-in id
@@ -135,29 +146,16 @@ def call_edges(
 
     out = []
     for i, item in enumerate(items):
-        if not isinstance(item.node, cst.Call):
+        if type(item.node) is not cst.Call:
             continue
         resolved = resolve_call(item.node, scope)
         if resolved is None:
             continue
         definition = resolved.definition
         d = target(definition, NodeType.CALLEE, definition.name.value, definition.name)
-        out.append(GraphEdge(i, d, EdgeType.CALLS))
+        out.append((i, d, EdgeType.CALLS, {"kind": EdgeType.CALLS}))
         for arg, param in bind_arguments(item.node, resolved):
             p = target(param.name, NodeType.CALLEE_PARAM, param.name.value, param.name)
-            out.append(GraphEdge(index[id(arg.value)], p, EdgeType.FORMAL_ARG_NAME))
+            out.append((index[id(arg.value)], p, EdgeType.FORMAL_ARG_NAME,
+                        {"kind": EdgeType.FORMAL_ARG_NAME}))
     return out
-
-
-def node_of(i: int, item: SyntaxItem, line: int, col: int, access: Access) -> GraphNode:
-    """The `GraphNode` of one syntax item."""
-    text = token_text(item.node)
-    return GraphNode(
-        id=i,
-        node_type=NodeType.SYNTAX if text is None else NodeType.TOKEN,
-        ast_type=type(item.node).__name__,
-        text=text or "",
-        line=line,
-        col=col,
-        access=access,
-    )

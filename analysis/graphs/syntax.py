@@ -109,16 +109,29 @@ def _is_trivia_class(cls: type) -> bool:
     return issubclass(cls, TRIVIA_CLASSES)
 
 
+@functools.cache
+def _node_kind(cls: type) -> int:
+    """0: not a libcst node; 1: a trivia node; 2: a node the graph keeps."""
+    if not issubclass(cls, cst.CSTNode):
+        return 0
+    return 1 if issubclass(cls, TRIVIA_CLASSES) else 2
+
+
 def is_trivia(node: cst.CSTNode) -> bool:
     """True for whitespace and punctuation nodes, which never become graph nodes."""
     return _is_trivia_class(type(node))
 
 
+@functools.cache
+def token_kind(cls: type) -> tuple[bool, str | None]:
+    """(is an identifier or literal leaf, operator text or None) of a node class."""
+    return issubclass(cls, _VALUE_TOKENS), OPERATOR_TEXT.get(cls.__name__)
+
+
 def token_text(node: cst.CSTNode) -> str | None:
     """The token text of a leaf that is a source token, else None."""
-    if isinstance(node, _VALUE_TOKENS):
-        return node.value  # type: ignore[attr-defined]
-    return OPERATOR_TEXT.get(type(node).__name__)
+    is_value, operator = token_kind(type(node))
+    return node.value if is_value else operator  # type: ignore[attr-defined]
 
 
 @functools.cache
@@ -178,35 +191,41 @@ def field_child_classes(cls: type[cst.CSTNode], field_name: str) -> tuple[str, .
 
 def iter_children(node: cst.CSTNode) -> Iterator[tuple[str, int | None, cst.CSTNode]]:
     """The non-trivia children of a node as (field, index-or-None, child), in source order."""
+    return iter(_children(node))
+
+
+def _children(node: cst.CSTNode) -> list[tuple[str, int | None, cst.CSTNode]]:
+    out = []
     for spec in field_specs(type(node)):
         value = getattr(node, spec.name)
         if spec.is_sequence:
-            if isinstance(value, cst.CSTNode):  # e.g. ImportFrom.names = ImportStar()
+            if _node_kind(type(value)):  # e.g. ImportFrom.names = ImportStar()
                 value = (value,)
             elif not isinstance(value, (tuple, list)):
                 continue
             i = 0
             for child in value:
-                if isinstance(child, cst.CSTNode) and not _is_trivia_class(type(child)):
-                    yield spec.name, i, child
+                if _node_kind(type(child)) == 2:
+                    out.append((spec.name, i, child))
                     i += 1
-        elif isinstance(value, cst.CSTNode) and not _is_trivia_class(type(value)):
-            yield spec.name, None, value
+        elif _node_kind(type(value)) == 2:
+            out.append((spec.name, None, value))
+    return out
 
 
 def walk_unit(root: cst.CSTNode) -> list[SyntaxItem]:
     """Pre-order list of the unit's kept nodes; nested functions' bodies are left out."""
     items: list[SyntaxItem] = []
     stack: list[tuple[int, str | None, int | None, cst.CSTNode]] = [(-1, None, None, root)]
+    function_def = cst.FunctionDef
     while stack:
         parent, field_name, position, node = stack.pop()
         me = len(items)
         items.append(SyntaxItem(node, parent, field_name, position))
-        children = list(iter_children(node))
-        skip_body = isinstance(node, cst.FunctionDef) and me != 0
+        children = _children(node)
+        if type(node) is function_def and me != 0:  # a nested def: its body is its own unit
+            children = [c for c in children if c[0] != "body"]
         for child_field, child_position, child in reversed(children):
-            if skip_body and child_field == "body":
-                continue
             stack.append((me, child_field, child_position, child))
     return items
 
