@@ -10,6 +10,7 @@ python-graphs); scopes of comprehensions and class bodies are not separated.
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 
 import libcst as cst
@@ -20,7 +21,7 @@ from .syntax import SyntaxItem
 logger = logging.getLogger(__name__)
 
 
-class _Ctx(enum.Enum):
+class _Ctx(enum.IntEnum):  # an IntEnum: hashed as an int by the cache below
     NONE = 0  # nothing below is a variable access
     READ = 1
     WRITE = 2
@@ -66,9 +67,8 @@ _ACCESS = {
 }
 
 
-def _child_ctx(parent: SyntaxItem, is_root: bool, pctx: _Ctx, field: str) -> _Ctx:
-    node = parent.node
-    kind = type(node).__name__
+def _child_ctx(parent: cst.CSTNode | None, kind: str, is_root: bool, pctx: _Ctx, field: str) -> _Ctx:
+    """The context of a child in ``field`` of a ``kind`` node (``parent``: the node itself)."""
     if pctx is _Ctx.NONE:
         return _Ctx.NONE
     if pctx in (_Ctx.WRITE, _Ctx.READ_WRITE) and kind in _PASS_WRITE:
@@ -92,19 +92,41 @@ def _child_ctx(parent: SyntaxItem, is_root: bool, pctx: _Ctx, field: str) -> _Ct
             return _Ctx.NONE
         return _Ctx.READ
     if kind == "AnnAssign" and field == "target":
-        return _Ctx.WRITE if node.value is not None else _Ctx.NONE  # type: ignore[attr-defined]
+        return _Ctx.WRITE if parent.value is not None else _Ctx.NONE  # type: ignore[union-attr]
     if kind == "ImportAlias" and field == "name":
-        return _Ctx.IMPORTED if node.asname is None else _Ctx.NONE  # type: ignore[attr-defined]
+        return _Ctx.IMPORTED if parent.asname is None else _Ctx.NONE  # type: ignore[union-attr]
     return _TARGET_FIELDS.get((kind, field), _Ctx.READ)
+
+
+# Parent classes whose children's context depends on the parent node itself, not only on
+# its class: they are not cached.
+_NODE_DEPENDENT = frozenset({cst.AnnAssign, cst.ImportAlias})
+
+
+@functools.cache
+def _class_child_ctx(cls: type, is_root: bool, pctx: _Ctx, field: str) -> _Ctx:
+    return _child_ctx(None, cls.__name__, is_root, pctx, field)
 
 
 def classify_accesses(items: list[SyntaxItem]) -> list[Access]:
     """The `Access` of every item (NONE for everything but variable ``Name`` occurrences)."""
     ctx: list[_Ctx] = [_Ctx.READ] * len(items)
     out: list[Access] = [Access.NONE] * len(items)
+    none, name = _Ctx.NONE, cst.Name
     for i, item in enumerate(items):
-        if item.parent >= 0:
-            ctx[i] = _child_ctx(items[item.parent], item.parent == 0, ctx[item.parent], item.field)
-        if isinstance(item.node, cst.Name):
+        p = item.parent
+        if p >= 0:
+            pctx = ctx[p]
+            if pctx is none:
+                c = none
+            else:
+                parent = items[p].node
+                cls = type(parent)
+                if cls in _NODE_DEPENDENT:
+                    c = _child_ctx(parent, cls.__name__, p == 0, pctx, item.field)  # type: ignore[arg-type]
+                else:
+                    c = _class_child_ctx(cls, p == 0, pctx, item.field)
+            ctx[i] = c
+        if type(item.node) is name:
             out[i] = _ACCESS.get(ctx[i], Access.NONE)
     return out

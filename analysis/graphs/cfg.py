@@ -22,6 +22,7 @@ from .syntax import SyntaxItem, iter_children, subtree_ends
 logger = logging.getLogger(__name__)
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_COMPREHENSION_CLASSES = frozenset(_COMPREHENSIONS)  # concrete classes: a set lookup is cheaper
 # Fields evaluated as separate control-flow nodes (or not at all), per class: a search for
 # the comprehensions a node evaluates itself does not enter them.
 _SEPARATE_FIELDS = {
@@ -87,7 +88,7 @@ class _Builder:
         self.index = {id(item.node): i for i, item in enumerate(items)}
         self.ends = subtree_ends(items)
         self.comprehension_items = [
-            i for i, item in enumerate(items) if isinstance(item.node, _COMPREHENSIONS)
+            i for i, item in enumerate(items) if type(item.node) in _COMPREHENSION_CLASSES
         ]
         self.nodes: list[int] = []
         self.edges: set[tuple[int, int]] = set()

@@ -6,7 +6,8 @@ may-analysis: the state at a point maps each name to the set of reads and the se
 that may be the most recent ones; a read replaces the name's read set, a write its write set;
 at a join the sets are united; a worklist iterates to the fixpoint, so accesses reach around
 loop back-edges. Edges go from each access to the reads and writes in the state just before
-it (an augmented assignment's target gets its edges once, before its read).
+it (an augmented assignment's target gets its edges once, before its read). The state is
+kept as a bit set over the unit's access steps (see `last_accesses`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,6 @@ from .schema import Access
 
 logger = logging.getLogger(__name__)
 
-_Sets = tuple[frozenset[int], frozenset[int]]  # (last reads, last writes) of one name
-_State = dict[str, _Sets]
-_EMPTY: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -49,72 +47,86 @@ def order_accesses(owned: list[tuple[int, str, Access]]) -> list[AccessEvent]:
     return reads + writes
 
 
-def _merge(states: list[_State]) -> _State:
-    if not states:
-        return {}
-    if len(states) == 1:
-        return states[0]
-    out: _State = dict(states[0])
-    for state in states[1:]:
-        for name, (reads, writes) in state.items():
-            old = out.get(name)
-            if old is None:
-                out[name] = (reads, writes)
-            elif old != (reads, writes):
-                out[name] = (old[0] | reads, old[1] | writes)
-    return out
-
-
-def _transfer(state: _State, events: list[AccessEvent]) -> _State:
-    if not events:
-        return state
-    out = dict(state)
-    for e in events:
-        reads, writes = out.get(e.name, (_EMPTY, _EMPTY))
-        if e.is_write:
-            out[e.name] = (reads, frozenset((e.node,)))
-        else:
-            out[e.name] = (frozenset((e.node,)), writes)
-    return out
-
-
 def last_accesses(
     nodes: tuple[int, ...],
     edges: frozenset[tuple[int, int]],
     events: dict[int, list[AccessEvent]],
     entry: int = 0,
 ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
-    """(LAST_READ edges, LAST_WRITE edges) for accesses ``events[owner]`` over the CFG."""
+    """(LAST_READ edges, LAST_WRITE edges) for accesses ``events[owner]`` over the CFG.
+
+    The state is a bit set (a Python int) with one bit per access step: a name's read bits
+    are its last reads, its write bits its last writes. An owner's steps in order replace
+    the bits of their name and kind by their own bit, so the owner's effect is
+    ``out = (in & ~kill) | gen``; ``in`` is the union of the predecessors' ``out``.
+    """
     succ: dict[int, list[int]] = {n: [] for n in nodes}
     pred: dict[int, list[int]] = {n: [] for n in nodes}
     for u, v in edges:
         succ[u].append(v)
         pred[v].append(u)
+    step_node: list[int] = []  # bit index -> the step's Name node
+    masks: dict[tuple[str, bool], int] = {}  # (name, is_write) -> the bits of those steps
+    for owner_events in events.values():
+        for e in owner_events:
+            key = (e.name, e.is_write)
+            masks[key] = masks.get(key, 0) | (1 << len(step_node))
+            step_node.append(e.node)
+    kill: dict[int, int] = {}
+    gen: dict[int, int] = {}
+    bit = 0
+    for n, owner_events in events.items():
+        k = g = 0
+        for e in owner_events:
+            mask = masks[(e.name, e.is_write)]
+            k |= mask
+            g = (g & ~mask) | (1 << bit)
+            bit += 1
+        kill[n], gen[n] = k, g
+    out: dict[int, int] = dict.fromkeys(nodes, 0)
     order = _reverse_postorder(entry, succ, nodes)
-    out_state: dict[int, _State] = {}
     queue = deque(order)
     queued = set(order)
     while queue:
         n = queue.popleft()
         queued.discard(n)
-        state = _transfer(_merge([out_state[p] for p in pred[n] if p in out_state]), events.get(n, []))
-        if out_state.get(n) != state:
-            out_state[n] = state
+        state = 0
+        for p in pred[n]:
+            state |= out[p]
+        if n in kill:
+            state = (state & ~kill[n]) | gen[n]
+        if state != out[n]:
+            out[n] = state
             for s in succ[n]:
                 if s not in queued:
                     queued.add(s)
                     queue.append(s)
     last_read: set[tuple[int, int]] = set()
     last_write: set[tuple[int, int]] = set()
+    bit = 0
     for n, owner_events in events.items():
-        state = _merge([out_state[p] for p in pred.get(n, ()) if p in out_state])
+        state = 0
+        for p in pred.get(n, ()):
+            state |= out[p]
         for e in owner_events:
-            reads, writes = state.get(e.name, (_EMPTY, _EMPTY))
             if e.emits:
-                last_read.update((e.node, r) for r in reads)
-                last_write.update((e.node, w) for w in writes)
-            state = _transfer(state, [e])
+                reads = state & masks.get((e.name, False), 0)
+                writes = state & masks.get((e.name, True), 0)
+                last_read.update((e.node, r) for r in _nodes_of(reads, step_node))
+                last_write.update((e.node, w) for w in _nodes_of(writes, step_node))
+            state = (state & ~masks[(e.name, e.is_write)]) | (1 << bit)
+            bit += 1
     return last_read, last_write
+
+
+def _nodes_of(bits: int, step_node: list[int]) -> list[int]:
+    """The Name nodes of the steps whose bits are set."""
+    out = []
+    while bits:
+        low = bits & -bits
+        out.append(step_node[low.bit_length() - 1])
+        bits ^= low
+    return out
 
 
 def _reverse_postorder(entry: int, succ: dict[int, list[int]], nodes: tuple[int, ...]) -> list[int]:
