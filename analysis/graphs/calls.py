@@ -32,7 +32,10 @@ class Scope:
     parent: Scope | None  # the enclosing scope (None for the module)
     qualname: str  # Python's __qualname__ of the scope ("" for the module)
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)  # last def per name
-    classes: dict[str, Scope] = field(default_factory=dict)  # class scopes by name
+    # each class's ``functions`` by class name (not the class scopes: a class scope's parent
+    # is this scope, and a reference cycle would keep the whole libcst tree alive until the
+    # garbage collector's next full pass)
+    class_functions: dict[str, dict[str, cst.FunctionDef]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,29 +93,25 @@ def index_definitions(module: cst.Module) -> tuple[Scope, list[Definition]]:
     """The module scope tree and every ``def`` in source order."""
     root = Scope(module, None, "")
     definitions: list[Definition] = []
+    _index(root, module, definitions)
+    return root, definitions
 
-    def visit(scope: Scope, body: cst.CSTNode) -> None:
-        for node in _statements(body):
+
+def _index(scope: Scope, body: cst.CSTNode, definitions: list[Definition]) -> None:
+    """Record the defs and classes of one body in ``scope``, recursively."""
+    for node in _statements(body):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            prefix = scope.qualname
+            if isinstance(scope.node, cst.FunctionDef):
+                prefix += ".<locals>"
+            qualname = f"{prefix}.{node.name.value}" if prefix else node.name.value
+            own = Scope(node, scope, qualname)
             if isinstance(node, cst.FunctionDef):
-                prefix = scope.qualname
-                if isinstance(scope.node, cst.FunctionDef):
-                    prefix += ".<locals>"
-                qualname = f"{prefix}.{node.name.value}" if prefix else node.name.value
-                own = Scope(node, scope, qualname)
                 scope.functions[node.name.value] = node
                 definitions.append(Definition(node, scope, own, qualname))
-                visit(own, node.body)
-            elif isinstance(node, cst.ClassDef):
-                prefix = scope.qualname
-                if isinstance(scope.node, cst.FunctionDef):
-                    prefix += ".<locals>"
-                qualname = f"{prefix}.{node.name.value}" if prefix else node.name.value
-                own = Scope(node, scope, qualname)
-                scope.classes[node.name.value] = own
-                visit(own, node.body)
-
-    visit(root, module)
-    return root, definitions
+            else:
+                scope.class_functions[node.name.value] = own.functions
+            _index(own, node.body, definitions)
 
 
 def resolve_call(call: cst.Call, scope: Scope) -> Resolved | None:
@@ -140,9 +139,9 @@ def resolve_call(call: cst.Call, scope: Scope) -> Resolved | None:
         module = scope
         while module.parent is not None:
             module = module.parent
-        cls_scope = module.classes.get(receiver)
-        if cls_scope is not None:
-            found = cls_scope.functions.get(method)
+        class_functions = module.class_functions.get(receiver)
+        if class_functions is not None:
+            found = class_functions.get(method)
             if found is not None:
                 return Resolved(found, "classmethod" in _decorator_names(found))
     return None
