@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .schema import Access
 
@@ -22,9 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 
-@dataclass(frozen=True)
-class AccessEvent:
-    """One step of an owner's accesses, in evaluation order."""
+class AccessEvent(NamedTuple):
+    """One step of an owner's accesses, in evaluation order (a tuple: cheap to create)."""
 
     name: str  # the variable's name
     node: int  # the Name node

@@ -56,7 +56,11 @@ class NodePositions:
 
     def start(self, node: cst.CSTNode) -> tuple[int, int]:
         """(line, column) where ``node`` starts: 1-based line, 0-based column."""
-        return self._line_col(self._starts[id(node)])
+        offset = self._starts[id(node)]  # (_line_col inlined: called for every graph node)
+        k = bisect.bisect_right(self._break_ends, offset) - 1
+        if k < 0:
+            return 1, offset
+        return self._break_lines[k], offset - self._line_starts[k]
 
     def end(self, node: cst.CSTNode) -> tuple[int, int]:
         """(line, column) just after ``node``'s last character."""

@@ -191,10 +191,11 @@ def field_child_classes(cls: type[cst.CSTNode], field_name: str) -> tuple[str, .
 
 def iter_children(node: cst.CSTNode) -> Iterator[tuple[str, int | None, cst.CSTNode]]:
     """The non-trivia children of a node as (field, index-or-None, child), in source order."""
-    return iter(_children(node))
+    return ((field_name, index, child) for child, _, field_name, index in _children(node, -1))
 
 
-def _children(node: cst.CSTNode) -> list[tuple[str, int | None, cst.CSTNode]]:
+def _children(node: cst.CSTNode, me: int) -> list[tuple[cst.CSTNode, int, str, int | None]]:
+    """The non-trivia children of ``node`` (item ``me``) as (child, me, field, index)."""
     out = []
     for spec in field_specs(type(node)):
         value = getattr(node, spec.name)
@@ -206,27 +207,29 @@ def _children(node: cst.CSTNode) -> list[tuple[str, int | None, cst.CSTNode]]:
             i = 0
             for child in value:
                 if _node_kind(type(child)) == 2:
-                    out.append((spec.name, i, child))
+                    out.append((child, me, spec.name, i))
                     i += 1
         elif _node_kind(type(value)) == 2:
-            out.append((spec.name, None, value))
+            out.append((value, me, spec.name, None))
     return out
 
 
 def walk_unit(root: cst.CSTNode) -> list[SyntaxItem]:
     """Pre-order list of the unit's kept nodes; nested functions' bodies are left out."""
     items: list[SyntaxItem] = []
-    stack: list[tuple[int, str | None, int | None, cst.CSTNode]] = [(-1, None, None, root)]
+    stack: list[tuple[cst.CSTNode, int, str | None, int | None]] = [(root, -1, None, None)]
+    pop, push, add = stack.pop, stack.extend, items.append
     function_def = cst.FunctionDef
     while stack:
-        parent, field_name, position, node = stack.pop()
+        node, parent, field_name, position = pop()
         me = len(items)
-        items.append(SyntaxItem(node, parent, field_name, position))
-        children = _children(node)
-        if type(node) is function_def and me != 0:  # a nested def: its body is its own unit
-            children = [c for c in children if c[0] != "body"]
-        for child_field, child_position, child in reversed(children):
-            stack.append((me, child_field, child_position, child))
+        add(SyntaxItem(node, parent, field_name, position))
+        children = _children(node, me)
+        if children:
+            if me and type(node) is function_def:  # a nested def: its body is its own unit
+                children = [c for c in children if c[2] != "body"]
+            children.reverse()
+            push(children)
     return items
 
 
