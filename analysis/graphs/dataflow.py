@@ -31,18 +31,15 @@ class AccessEvent(NamedTuple):
     emits: bool  # True when this step produces the node's LAST_READ/LAST_WRITE edges
 
 
+_READ_STEPS = (Access.READ, Access.READ_WRITE)
+_WRITE_STEPS = (Access.WRITE, Access.READ_WRITE)
+
+
 def order_accesses(owned: list[tuple[int, str, Access]]) -> list[AccessEvent]:
     """An owner's (node, name, access) list (source order) as read steps then write steps."""
-    reads = [
-        AccessEvent(name, n, False, True)
-        for n, name, a in owned
-        if a in (Access.READ, Access.READ_WRITE)
-    ]
-    writes = [
-        AccessEvent(name, n, True, a is Access.WRITE)
-        for n, name, a in owned
-        if a in (Access.WRITE, Access.READ_WRITE)
-    ]
+    write = Access.WRITE
+    reads = [AccessEvent(name, n, False, True) for n, name, a in owned if a in _READ_STEPS]
+    writes = [AccessEvent(name, n, True, a is write) for n, name, a in owned if a in _WRITE_STEPS]
     return reads + writes
 
 
@@ -54,10 +51,11 @@ def last_accesses(
 ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """(LAST_READ edges, LAST_WRITE edges) for accesses ``events[owner]`` over the CFG.
 
-    The state is a bit set (a Python int) with one bit per access step: a name's read bits
-    are its last reads, its write bits its last writes. An owner's steps in order replace
-    the bits of their name and kind by their own bit, so the owner's effect is
-    ``out = (in & ~kill) | gen``; ``in`` is the union of the predecessors' ``out``.
+    The state is a bit set (a Python int) with one bit per access step, numbered in the
+    order of ``events``: a name's read bits are its last reads, its write bits its last
+    writes. An owner's steps in order replace the bits of their name and kind by their own
+    bit, so the owner's effect is ``out = (in & ~kill) | gen``; ``in`` is the union of the
+    predecessors' ``out``.
     """
     succ: dict[int, list[int]] = {n: [] for n in nodes}
     pred: dict[int, list[int]] = {n: [] for n in nodes}
@@ -65,22 +63,25 @@ def last_accesses(
         succ[u].append(v)
         pred[v].append(u)
     step_node: list[int] = []  # bit index -> the step's Name node
-    masks: dict[tuple[str, bool], int] = {}  # (name, is_write) -> the bits of those steps
+    read_masks: dict[str, int] = {}  # name -> the bits of its read steps
+    write_masks: dict[str, int] = {}  # name -> the bits of its write steps
+    bit = 1
     for owner_events in events.values():
-        for e in owner_events:
-            key = (e.name, e.is_write)
-            masks[key] = masks.get(key, 0) | (1 << len(step_node))
-            step_node.append(e.node)
+        for name, node, is_write, _ in owner_events:
+            masks = write_masks if is_write else read_masks
+            masks[name] = masks.get(name, 0) | bit
+            bit <<= 1
+            step_node.append(node)
     kill: dict[int, int] = {}
     gen: dict[int, int] = {}
-    bit = 0
+    bit = 1
     for n, owner_events in events.items():
         k = g = 0
-        for e in owner_events:
-            mask = masks[(e.name, e.is_write)]
+        for name, _, is_write, _ in owner_events:
+            mask = (write_masks if is_write else read_masks)[name]
             k |= mask
-            g = (g & ~mask) | (1 << bit)
-            bit += 1
+            g = (g & ~mask) | bit
+            bit <<= 1
         kill[n], gen[n] = k, g
     out: dict[int, int] = dict.fromkeys(nodes, 0)
     order = _reverse_postorder(entry, succ, nodes)
@@ -102,30 +103,22 @@ def last_accesses(
                     queue.append(s)
     last_read: set[tuple[int, int]] = set()
     last_write: set[tuple[int, int]] = set()
-    bit = 0
+    bit = 1
     for n, owner_events in events.items():
         state = 0
         for p in pred.get(n, ()):
             state |= out[p]
-        for e in owner_events:
-            if e.emits:
-                reads = state & masks.get((e.name, False), 0)
-                writes = state & masks.get((e.name, True), 0)
-                last_read.update((e.node, r) for r in _nodes_of(reads, step_node))
-                last_write.update((e.node, w) for w in _nodes_of(writes, step_node))
-            state = (state & ~masks[(e.name, e.is_write)]) | (1 << bit)
-            bit += 1
+        for name, node, is_write, emits in owner_events:
+            if emits:
+                for found, bits in ((last_read, state & read_masks.get(name, 0)),
+                                    (last_write, state & write_masks.get(name, 0))):  # fmt: skip
+                    while bits:
+                        low = bits & -bits
+                        found.add((node, step_node[low.bit_length() - 1]))
+                        bits ^= low
+            state = (state & ~(write_masks if is_write else read_masks)[name]) | bit
+            bit <<= 1
     return last_read, last_write
-
-
-def _nodes_of(bits: int, step_node: list[int]) -> list[int]:
-    """The Name nodes of the steps whose bits are set."""
-    out = []
-    while bits:
-        low = bits & -bits
-        out.append(step_node[low.bit_length() - 1])
-        bits ^= low
-    return out
 
 
 def _reverse_postorder(entry: int, succ: dict[int, list[int]], nodes: tuple[int, ...]) -> list[int]:

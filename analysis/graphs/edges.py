@@ -26,6 +26,9 @@ _ASSIGNMENTS = frozenset({cst.Assign, cst.AugAssign, cst.AnnAssign, cst.NamedExp
 
 EdgeRecord = tuple[int, int, EdgeType, dict[str, object]]  # (src, dst, kind, attributes)
 
+_WRITTEN = (Access.WRITE, Access.READ_WRITE)
+_READ = (Access.READ, Access.READ_WRITE)
+
 
 def ast_edges(items: list[SyntaxItem]) -> Iterator[EdgeRecord]:
     """AST_CHILD (parent -> child) and AST_PARENT (child -> parent), labelled by field."""
@@ -69,27 +72,27 @@ def control_flow_edges(flow: ControlFlow, is_function: bool) -> Iterator[EdgeRec
         yield from _plain(((r, 0) for r in flow.returns), EdgeType.RETURNS_TO)
 
 
-def owners(items: list[SyntaxItem], cfg_nodes: tuple[int, ...]) -> list[int]:
-    """For each item, the nearest control-flow node at or above it (-1 if none)."""
+def owners(items: list[SyntaxItem], cfg_nodes: tuple[int, ...], wanted: list[int]) -> list[int]:
+    """For each wanted item, the nearest control-flow node at or above it (-1 if none)."""
     is_cfg = set(cfg_nodes)
-    owner = [-1] * len(items)
-    for i, item in enumerate(items):
-        if i in is_cfg:
-            owner[i] = i
-        elif item.parent >= 0:
-            owner[i] = owner[item.parent]
-    return owner
+    out = []
+    for i in wanted:
+        while i >= 0 and i not in is_cfg:
+            i = items[i].parent
+        out.append(i)
+    return out
 
 
 def data_flow_edges(
     items: list[SyntaxItem], accesses: list[Access], flow: ControlFlow
 ) -> Iterator[EdgeRecord]:
     """LAST_READ and LAST_WRITE edges (see `dataflow`)."""
-    owner = owners(items, flow.nodes)
+    none = Access.NONE
+    names = [i for i, access in enumerate(accesses) if access is not none]
     owned: dict[int, list[tuple[int, str, Access]]] = {}
-    for i, access in enumerate(accesses):
-        if access is not Access.NONE and owner[i] >= 0:
-            owned.setdefault(owner[i], []).append((i, items[i].node.value, access))  # type: ignore[attr-defined]
+    for i, owner in zip(names, owners(items, flow.nodes, names)):
+        if owner >= 0:
+            owned.setdefault(owner, []).append((i, items[i].node.value, accesses[i]))  # type: ignore[attr-defined]
     events: dict[int, list[AccessEvent]] = {n: order_accesses(a) for n, a in owned.items()}
     reads, writes = last_accesses(flow.nodes, flow.edges, events)
     yield from _plain(sorted(reads), EdgeType.LAST_READ)
@@ -110,13 +113,9 @@ def computed_from_edges(
         while j < ends[i]:
             child = items[j]
             if child.field in ("targets", "target"):
-                targets.extend(
-                    k for k in range(j, ends[j]) if accesses[k] in (Access.WRITE, Access.READ_WRITE)
-                )
+                targets.extend(k for k in range(j, ends[j]) if accesses[k] in _WRITTEN)
             elif child.field == "value":
-                reads.extend(
-                    k for k in range(j, ends[j]) if accesses[k] in (Access.READ, Access.READ_WRITE)
-                )
+                reads.extend(k for k in range(j, ends[j]) if accesses[k] in _READ)
             j = ends[j]
         for t in targets:
             for r in reads:

@@ -22,14 +22,14 @@ def node_attributes(
     """The attributes of each syntax item's node (id = item index), and the TOKEN ids in order."""
     out: list[dict[str, object]] = []
     tokens: list[int] = []
-    start = positions.start
     syntax, token = NodeType.SYNTAX, NodeType.TOKEN
+    starts = positions.starts([item.node for item in items])
     for i, item in enumerate(items):
         node = item.node
         cls = type(node)
         is_value, operator = token_kind(cls)
         text = node.value if is_value else operator  # type: ignore[attr-defined]
-        line, col = start(node)
+        line, col = starts[i]
         if text is None:
             out.append({"id": i, "node_type": syntax, "ast_type": cls.__name__, "text": "",
                         "line": line, "col": col, "access": accesses[i]})  # fmt: skip

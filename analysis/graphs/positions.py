@@ -62,6 +62,17 @@ class NodePositions:
             return 1, offset
         return self._break_lines[k], offset - self._line_starts[k]
 
+    def starts(self, nodes: list[cst.CSTNode]) -> list[tuple[int, int]]:
+        """`start` of each node (one call for a whole unit)."""
+        offsets, break_ends = self._starts, self._break_ends
+        lines, line_starts = self._break_lines, self._line_starts
+        out = []
+        for node in nodes:
+            offset = offsets[id(node)]
+            k = bisect.bisect_right(break_ends, offset) - 1
+            out.append((1, offset) if k < 0 else (lines[k], offset - line_starts[k]))
+        return out
+
     def end(self, node: cst.CSTNode) -> tuple[int, int]:
         """(line, column) just after ``node``'s last character."""
         return self._line_col(self._ends[id(node)])
