@@ -32,7 +32,7 @@ from .edges import (
 from .positions import NodePositions, node_positions
 from .nodes import node_attributes, stand_in_attributes
 from .schema import Access, FunctionGraph, GraphError, NodeType
-from .syntax import subtree_ends, walk_unit
+from .syntax import node_index, subtree_ends, walk_unit
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ def build_unit(
     is_function = type(root) is cst.FunctionDef
     items = walk_unit(root)
     accesses = classify_accesses(items)
-    flow = build_control_flow(items)
+    index, ends = node_index(items), subtree_ends(items)
+    flow = build_control_flow(items, index, ends)
     positions = parsed.positions
 
     nodes, token_ids = node_attributes(items, accesses, positions)
@@ -107,14 +108,14 @@ def build_unit(
         nodes.append(stand_in_attributes(len(nodes), node_type, text, position_node, positions))
         return len(nodes) - 1
 
-    calls = call_edges(items, scope, new_stand_in)  # first: it adds the stand-in nodes
+    calls = call_edges(items, scope, new_stand_in, index)  # first: it adds the stand-in nodes
     edges = itertools.chain(
         ast_edges(items),
         next_syntax_edges(token_ids),
         last_lexical_use_edges(items),
         control_flow_edges(flow, is_function),
         data_flow_edges(items, accesses, flow),
-        computed_from_edges(items, accesses, subtree_ends(items)),
+        computed_from_edges(items, accesses, ends),
         calls,
     )
     graph = multidigraph(enumerate(nodes), edges)

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .syntax import SyntaxItem, iter_children, subtree_ends
+from .syntax import SyntaxItem, iter_children, node_index, subtree_ends
 
 logger = logging.getLogger(__name__)
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-_COMPREHENSION_CLASSES = frozenset(_COMPREHENSIONS)  # concrete classes: a set lookup is cheaper
+# Concrete classes: a set lookup by class is cheaper than isinstance with abstract bases.
+_COMPREHENSION_CLASSES = frozenset(_COMPREHENSIONS)
+_SIMPLE_LINES = frozenset({cst.SimpleStatementLine, cst.SimpleStatementSuite})
 # Fields evaluated as separate control-flow nodes (or not at all), per class: a search for
 # the comprehensions a node evaluates itself does not enter them.
 _SEPARATE_FIELDS = {
@@ -77,16 +79,24 @@ class ControlFlow:
     returns: tuple[int, ...]  # the unit's Return statements
 
 
-def build_control_flow(items: list[SyntaxItem]) -> ControlFlow:
-    """Control-flow nodes and CFG_NEXT edges of a unit whose root is ``items[0]``."""
-    return _Builder(items).run()
+def build_control_flow(
+    items: list[SyntaxItem], index: dict[int, int] | None = None, ends: list[int] | None = None
+) -> ControlFlow:
+    """Control-flow nodes and CFG_NEXT edges of a unit whose root is ``items[0]``.
+
+    ``index`` and ``ends`` are `syntax.node_index` and `syntax.subtree_ends` of the items
+    when the caller has them already.
+    """
+    return _Builder(items, index, ends).run()
 
 
 class _Builder:
-    def __init__(self, items: list[SyntaxItem]) -> None:
+    def __init__(
+        self, items: list[SyntaxItem], index: dict[int, int] | None, ends: list[int] | None
+    ) -> None:
         self.items = items
-        self.index = {id(item.node): i for i, item in enumerate(items)}
-        self.ends = subtree_ends(items)
+        self.index = node_index(items) if index is None else index
+        self.ends = subtree_ends(items) if ends is None else ends
         self.comprehension_items = [
             i for i, item in enumerate(items) if type(item.node) in _COMPREHENSION_CLASSES
         ]
@@ -162,7 +172,7 @@ class _Builder:
         return entry, exits
 
     def statement(self, node: cst.CSTNode) -> tuple[int, list[int]]:
-        if isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        if type(node) in _SIMPLE_LINES:
             entry, exits = self.block(node.body)
             assert entry is not None
             return entry, exits
@@ -334,7 +344,7 @@ class _Builder:
         found: list[cst.CSTNode] = []
         if node is self.items[0].node:
             return found  # the unit's root: its header is evaluated elsewhere
-        if isinstance(node, _COMPREHENSIONS):
+        if type(node) in _COMPREHENSION_CLASSES:
             return [node]  # an element that is itself a comprehension: its loop, then it
         i = self.index[id(node)]
         k = bisect.bisect_right(self.comprehension_items, i)
@@ -352,7 +362,7 @@ class _Builder:
                 and not _stops_search(type(child))
             ]
             for child in reversed(children):
-                if isinstance(child, _COMPREHENSIONS):
+                if type(child) in _COMPREHENSION_CLASSES:
                     found.append(child)
                 else:
                     stack.append(child)

@@ -18,7 +18,7 @@ from .calls import Scope, bind_arguments, resolve_call
 from .cfg import ControlFlow
 from .dataflow import AccessEvent, last_accesses, order_accesses
 from .schema import Access, EdgeType, NodeType
-from .syntax import SyntaxItem
+from .syntax import SyntaxItem, node_index
 
 logger = logging.getLogger(__name__)
 
@@ -126,13 +126,16 @@ def call_edges(
     items: list[SyntaxItem],
     scope: Scope,
     new_node: Callable[[NodeType, str, cst.CSTNode], int],
+    index: dict[int, int] | None = None,
 ) -> list[EdgeRecord]:
     """CALLS and FORMAL_ARG_NAME; ``new_node`` adds a CALLEE / CALLEE_PARAM stand-in.
 
-    ``new_node(node_type, text, position_node)`` returns the new node's id. A list, not an
-    iterator: the stand-ins must exist before the graph's nodes are written.
+    ``new_node(node_type, text, position_node)`` returns the new node's id; ``index`` is
+    `syntax.node_index` of the items when the caller has it. A list, not an iterator: the
+    stand-ins must exist before the graph's nodes are written.
     """
-    index = {id(item.node): i for i, item in enumerate(items)}
+    if index is None:
+        index = node_index(items)
     stand_ins: dict[int, int] = {}  # id(cst node) -> stand-in id
 
     def target(node: cst.CSTNode, node_type: NodeType, text: str, position: cst.CSTNode) -> int:

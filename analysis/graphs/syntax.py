@@ -233,6 +233,11 @@ def walk_unit(root: cst.CSTNode) -> list[SyntaxItem]:
     return items
 
 
+def node_index(items: list[SyntaxItem]) -> dict[int, int]:
+    """``id(node)`` -> item index, for finding a libcst node's item."""
+    return {id(item.node): i for i, item in enumerate(items)}
+
+
 def subtree_ends(items: list[SyntaxItem]) -> list[int]:
     """For each item, one past the last item of its subtree (items are in pre-order)."""
     end = [i + 1 for i in range(len(items))]
