@@ -52,3 +52,12 @@ def test_builder_graph_is_consistent_both_ways():
         assert out_edges == in_edges
         assert all(g.edges[u, v, k]["kind"] == k for u, v, k in out_edges)
         assert g.has_edge(0, 1, key=EdgeType.AST_CHILD)
+
+
+def test_first_edges_are_written_before_the_others():
+    first = [(0, 1, "child", {"kind": "child"}), (1, 0, "parent", {"kind": "parent"})]
+    rest = [(0, 1, "next", {"kind": "next"}), (1, 2, "next", {"kind": "next"})]
+    nodes = [(0, {}), (1, {}), (2, {})]
+    mine = multidigraph([(n, dict(a)) for n, a in nodes], [(u, v, k, dict(a)) for u, v, k, a in rest],
+                        first_edges=[(u, v, k, dict(a)) for u, v, k, a in first])  # fmt: skip
+    assert _shape(mine) == _shape(_reference(nodes, first + rest))

@@ -110,7 +110,6 @@ def build_unit(
 
     calls = call_edges(items, scope, new_stand_in, index)  # first: it adds the stand-in nodes
     edges = itertools.chain(
-        ast_edges(items),
         next_syntax_edges(token_ids),
         last_lexical_use_edges(items),
         control_flow_edges(flow, is_function),
@@ -118,7 +117,7 @@ def build_unit(
         computed_from_edges(items, accesses, ends),
         calls,
     )
-    graph = multidigraph(enumerate(nodes), edges)
+    graph = multidigraph(enumerate(nodes), edges, first_edges=ast_edges(items))  # a tree
     line = positions.start(root.name)[0] if is_function else 1  # type: ignore[attr-defined]
     return FunctionGraph(
         name=name,

@@ -22,12 +22,17 @@ logger = logging.getLogger(__name__)
 def multidigraph(
     nodes: Iterable[tuple[Hashable, dict]],
     edges: Iterable[tuple[Hashable, Hashable, Hashable, dict]],
+    first_edges: Iterable[tuple[Hashable, Hashable, Hashable, dict]] = (),
 ) -> nx.MultiDiGraph:
     """A new graph with ``nodes`` (node, attributes) and ``edges`` (u, v, key, attributes).
 
     The attribute dictionaries are stored as given (pass a fresh one per node and edge). A
     repeated node or (u, v, key) edge updates the attributes already there; an edge whose end
     is not a node adds that node without attributes, as networkx does.
+
+    ``first_edges`` are written before ``edges`` without any lookup: the caller guarantees
+    that their ends are nodes and that no two of them join the same ordered pair (true of
+    the parent -> child and child -> parent edges of a tree).
     """
     graph = nx.MultiDiGraph()
     succ, pred, node_attrs = graph._succ, graph._pred, graph._node
@@ -40,6 +45,8 @@ def multidigraph(
         node_attrs[n] = attrs
         succ[n] = {}
         pred[n] = {}
+    for u, v, key, attrs in first_edges:
+        succ[u][v] = pred[v][u] = {key: attrs}
     for u, v, key, attrs in edges:
         try:
             out, into = succ[u], pred[v]
