@@ -85,34 +85,16 @@ class NodePositions:
         return CodeRange(CodePosition(*self.start(node)), CodePosition(*self.end(node)))
 
 
-class _Syntactic:
-    """The context manager of one ``record_syntactic_position`` call."""
-
-    __slots__ = ("state", "node", "start_node", "end_node", "start")
-
-    def __init__(self, state: _OffsetState, node, start_node, end_node) -> None:
-        self.state = state
-        self.node = node
-        self.start_node = start_node
-        self.end_node = end_node
-
-    def __enter__(self) -> None:
-        self.start = self.state.offset
-
-    def __exit__(self, *exc: object) -> None:
-        state = self.state
-        start = self.start if self.start_node is None else state.starts[id(self.start_node)]
-        end = state.offset if self.end_node is None else state.ends[id(self.end_node)]
-        key = id(self.node)
-        state.starts[key] = start
-        state.ends[key] = end
-
-
 class _OffsetState(CodegenState):
-    """A code generation state that records node offsets instead of `CodeRange` values."""
+    """A code generation state that records node offsets instead of `CodeRange` values.
 
-    __slots__ = ("offset", "starts", "ends", "stack", "line", "break_ends", "break_lines",
-                 "line_starts")  # fmt: skip
+    It is also the context manager that ``record_syntactic_position`` returns (libcst uses it
+    as ``with state.record_syntactic_position(node): ...``): the call pushes the record, and
+    leaving the ``with`` block pops and stores it, so no object is made per record.
+    """
+
+    __slots__ = ("offset", "starts", "ends", "stack", "records", "line", "break_ends",
+                 "break_lines", "line_starts")  # fmt: skip
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
@@ -120,6 +102,8 @@ class _OffsetState(CodegenState):
         self.starts: dict[int, int] = {}
         self.ends: dict[int, int] = {}
         self.stack: list[int] = []  # start offsets of the nodes being generated
+        # open syntactic records: (node, start node, end node, offset at the record's start)
+        self.records: list[tuple[cst.CSTNode, cst.CSTNode | None, cst.CSTNode | None, int]] = []
         self.line = 1  # the current line
         self.break_ends: list[int] = []
         self.break_lines: list[int] = []
@@ -156,8 +140,20 @@ class _OffsetState(CodegenState):
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
-    ) -> _Syntactic:
-        return _Syntactic(self, node, start_node, end_node)
+    ) -> _OffsetState:
+        self.records.append((node, start_node, end_node, self.offset))
+        return self
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        node, start_node, end_node, start = self.records.pop()
+        if start_node is not None:
+            start = self.starts[id(start_node)]
+        key = id(node)
+        self.starts[key] = start
+        self.ends[key] = self.offset if end_node is None else self.ends[id(end_node)]
 
 
 def node_positions(module: cst.Module) -> NodePositions:
