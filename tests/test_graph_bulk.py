@@ -36,7 +36,9 @@ def _shape(graph: nx.MultiDiGraph) -> tuple:
 
 
 def test_multidigraph_matches_networkx():
-    mine = multidigraph([(n, dict(a)) for n, a in NODES], [(u, v, k, dict(a)) for u, v, k, a in EDGES])
+    mine = multidigraph(
+        [(n, dict(a)) for n, a in NODES], [(u, v, k, dict(a)) for u, v, k, a in EDGES]
+    )
     assert _shape(mine) == _shape(_reference(NODES, EDGES))
     assert mine.number_of_edges() == 5
     assert mine.has_edge(0, 1, key="z") and mine.in_degree(0) == 1
@@ -58,6 +60,9 @@ def test_first_edges_are_written_before_the_others():
     first = [(0, 1, "child", {"kind": "child"}), (1, 0, "parent", {"kind": "parent"})]
     rest = [(0, 1, "next", {"kind": "next"}), (1, 2, "next", {"kind": "next"})]
     nodes = [(0, {}), (1, {}), (2, {})]
-    mine = multidigraph([(n, dict(a)) for n, a in nodes], [(u, v, k, dict(a)) for u, v, k, a in rest],
-                        first_edges=[(u, v, k, dict(a)) for u, v, k, a in first])  # fmt: skip
+    mine = multidigraph(
+        [(n, dict(a)) for n, a in nodes],
+        [(u, v, k, dict(a)) for u, v, k, a in rest],
+        first_edges=[(u, v, k, dict(a)) for u, v, k, a in first],
+    )
     assert _shape(mine) == _shape(_reference(nodes, first + rest))

@@ -1,4 +1,4 @@
-"""Node positions (`analysis/graphs/positions.py`) equal libcst's `PositionProvider`, node by node."""
+"""`positions.node_positions` equals libcst's `PositionProvider`, node by node."""
 
 from __future__ import annotations
 

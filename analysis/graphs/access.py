@@ -67,7 +67,9 @@ _ACCESS = {
 }
 
 
-def _child_ctx(parent: cst.CSTNode | None, kind: str, is_root: bool, pctx: _Ctx, field: str) -> _Ctx:
+def _child_ctx(
+    parent: cst.CSTNode | None, kind: str, is_root: bool, pctx: _Ctx, field: str
+) -> _Ctx:
     """The context of a child in ``field`` of a ``kind`` node (``parent``: the node itself)."""
     if pctx is _Ctx.NONE:
         return _Ctx.NONE
@@ -123,7 +125,8 @@ def classify_accesses(items: list[SyntaxItem]) -> list[Access]:
                 parent = items[p].node
                 cls = type(parent)
                 if cls in _NODE_DEPENDENT:
-                    c = _child_ctx(parent, cls.__name__, p == 0, pctx, item.field)  # type: ignore[arg-type]
+                    field: str = item.field  # type: ignore[assignment]
+                    c = _child_ctx(parent, cls.__name__, p == 0, pctx, field)
                 else:
                     c = _class_child_ctx(cls, p == 0, pctx, item.field)
             ctx[i] = c

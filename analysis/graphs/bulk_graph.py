@@ -26,9 +26,10 @@ def multidigraph(
 ) -> nx.MultiDiGraph:
     """A new graph with ``nodes`` (node, attributes) and ``edges`` (u, v, key, attributes).
 
-    The attribute dictionaries are stored as given (pass a fresh one per node and edge). A
-    repeated node or (u, v, key) edge updates the attributes already there; an edge whose end
-    is not a node adds that node without attributes, as networkx does.
+    The attribute dictionaries are stored as given: pass a fresh one per node and edge, or
+    read-only ones shared on purpose (`schema.EdgeAttributes`). A repeated node or (u, v, key)
+    edge updates the attributes already there (unless they are the very same dictionary); an
+    edge whose end is not a node adds that node without attributes, as networkx does.
 
     ``first_edges`` are written before ``edges`` without any lookup: the caller guarantees
     that their ends are nodes and that no two of them join the same ordered pair (true of
@@ -57,7 +58,9 @@ def multidigraph(
         if keys is None:
             out[v] = into[u] = {key: attrs}
         elif key in keys:
-            keys[key].update(attrs)
+            current = keys[key]
+            if current is not attrs:  # the same (shared) attributes again: nothing to merge
+                current.update(attrs)
         else:
             keys[key] = attrs
     return graph

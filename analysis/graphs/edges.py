@@ -1,10 +1,11 @@
 """The edge-building steps of one unit, each a small pure function over its syntax items.
 
-Each step yields its edges as the graph stores them, ``(src, dst, kind, attributes)`` with a
-fresh attribute dictionary per edge (``{"kind": kind}``, plus ``field`` and ``index`` for the
-AST kinds), and `build.py` streams them into the networkx graph: no intermediate edge objects
-are kept (they would only add allocation and garbage-collection work). The edge kinds are
-defined in `schema.EdgeType`.
+Each step yields its edges as the graph stores them, ``(src, dst, kind, attributes)``, and
+`build.py` streams them into the networkx graph: no intermediate edge objects are kept (they
+would only add allocation and garbage-collection work). The attributes (``{"kind": kind}``,
+plus ``field`` and ``index`` for the AST kinds) are read-only `schema.EdgeAttributes`, one
+per distinct value: a constant per kind, and one per (field, index) within a graph for the
+AST kinds. The edge kinds are defined in `schema.EdgeType`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import libcst as cst
 from .calls import Scope, bind_arguments, resolve_call
 from .cfg import ControlFlow
 from .dataflow import AccessEvent, last_accesses, order_accesses
-from .schema import Access, EdgeType, NodeType
+from .schema import Access, EdgeAttributes, EdgeType, NodeType
 from .syntax import SyntaxItem, node_index
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ _ASSIGNMENTS = frozenset({cst.Assign, cst.AugAssign, cst.AnnAssign, cst.NamedExp
 
 EdgeRecord = tuple[int, int, EdgeType, dict[str, object]]  # (src, dst, kind, attributes)
 
+_KIND_ONLY = {kind: EdgeAttributes(kind=kind) for kind in EdgeType}  # read-only constants
 _WRITTEN = (Access.WRITE, Access.READ_WRITE)
 _READ = (Access.READ, Access.READ_WRITE)
 
@@ -33,18 +35,27 @@ _READ = (Access.READ, Access.READ_WRITE)
 def ast_edges(items: list[SyntaxItem]) -> Iterator[EdgeRecord]:
     """AST_CHILD (parent -> child) and AST_PARENT (child -> parent), labelled by field."""
     child, parent = EdgeType.AST_CHILD, EdgeType.AST_PARENT
+    shared: dict[tuple[str | None, int | None], tuple[EdgeAttributes, EdgeAttributes]] = {}
     for i, item in enumerate(items):
         p = item.parent
         if p >= 0:
-            f, x = item.field, item.index
-            yield p, i, child, {"kind": child, "field": f, "index": x}
-            yield i, p, parent, {"kind": parent, "field": f, "index": x}
+            place = (item.field, item.index)
+            attributes = shared.get(place)
+            if attributes is None:
+                f, x = place
+                attributes = shared[place] = (
+                    EdgeAttributes(kind=child, field=f, index=x),
+                    EdgeAttributes(kind=parent, field=f, index=x),
+                )
+            yield p, i, child, attributes[0]
+            yield i, p, parent, attributes[1]
 
 
 def _plain(pairs, kind: EdgeType) -> Iterator[EdgeRecord]:
     """Edges of one kind without AST attributes."""
+    attributes = _KIND_ONLY[kind]
     for u, v in pairs:
-        yield u, v, kind, {"kind": kind}
+        yield u, v, kind, attributes
 
 
 def next_syntax_edges(token_ids: list[int]) -> Iterator[EdgeRecord]:
@@ -56,12 +67,13 @@ def last_lexical_use_edges(items: list[SyntaxItem]) -> Iterator[EdgeRecord]:
     """LAST_LEXICAL_USE from each Name to the previous Name with the same text."""
     last: dict[str, int] = {}
     kind, name = EdgeType.LAST_LEXICAL_USE, cst.Name
+    attributes = _KIND_ONLY[kind]
     for i, item in enumerate(items):
         if type(item.node) is name:
             text = item.node.value  # type: ignore[attr-defined]
             previous = last.get(text)
             if previous is not None:
-                yield i, previous, kind, {"kind": kind}
+                yield i, previous, kind, attributes
             last[text] = i
 
 
@@ -92,7 +104,8 @@ def data_flow_edges(
     owned: dict[int, list[tuple[int, str, Access]]] = {}
     for i, owner in zip(names, owners(items, flow.nodes, names)):
         if owner >= 0:
-            owned.setdefault(owner, []).append((i, items[i].node.value, accesses[i]))  # type: ignore[attr-defined]
+            name = items[i].node.value  # type: ignore[attr-defined]
+            owned.setdefault(owner, []).append((i, name, accesses[i]))
     events: dict[int, list[AccessEvent]] = {n: order_accesses(a) for n, a in owned.items()}
     reads, writes = last_accesses(flow.nodes, flow.edges, events)
     yield from _plain(sorted(reads), EdgeType.LAST_READ)
@@ -104,6 +117,7 @@ def computed_from_edges(
 ) -> Iterator[EdgeRecord]:
     """COMPUTED_FROM from each name an assignment writes to each variable read in its value."""
     kind = EdgeType.COMPUTED_FROM
+    attributes = _KIND_ONLY[kind]
     for i, item in enumerate(items):
         if type(item.node) not in _ASSIGNMENTS:
             continue
@@ -119,7 +133,7 @@ def computed_from_edges(
             j = ends[j]
         for t in targets:
             for r in reads:
-                yield t, r, kind, {"kind": kind}
+                yield t, r, kind, attributes
 
 
 def call_edges(
@@ -155,9 +169,9 @@ def call_edges(
             continue
         definition = resolved.definition
         d = target(definition, NodeType.CALLEE, definition.name.value, definition.name)
-        out.append((i, d, EdgeType.CALLS, {"kind": EdgeType.CALLS}))
+        out.append((i, d, EdgeType.CALLS, _KIND_ONLY[EdgeType.CALLS]))
         for arg, param in bind_arguments(item.node, resolved):
             p = target(param.name, NodeType.CALLEE_PARAM, param.name.value, param.name)
             out.append((index[id(arg.value)], p, EdgeType.FORMAL_ARG_NAME,
-                        {"kind": EdgeType.FORMAL_ARG_NAME}))
+                        _KIND_ONLY[EdgeType.FORMAL_ARG_NAME]))
     return out

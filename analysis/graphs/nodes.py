@@ -41,7 +41,11 @@ def node_attributes(
 
 
 def stand_in_attributes(
-    node_id: int, node_type: NodeType, text: str, position_node: cst.CSTNode, positions: NodePositions
+    node_id: int,
+    node_type: NodeType,
+    text: str,
+    position_node: cst.CSTNode,
+    positions: NodePositions,
 ) -> dict[str, object]:
     """A CALLEE (at its def's name) or CALLEE_PARAM (at the parameter's name) stand-in."""
     line, col = positions.start(position_node)

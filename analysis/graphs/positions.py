@@ -97,7 +97,9 @@ class _OffsetState(CodegenState):
                  "break_lines", "line_starts")  # fmt: skip
 
     def __init__(self, module: cst.Module) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
         self.offset = 0  # characters generated so far
         self.starts: dict[int, int] = {}
         self.ends: dict[int, int] = {}

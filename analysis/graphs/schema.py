@@ -5,7 +5,9 @@ top-level code. It is a `networkx.MultiDiGraph` whose nodes are integer ids ``0.
 source (pre-)order, with the unit's root node (the ``FunctionDef`` or ``Module``) as id 0.
 Each node carries exactly the fields of `GraphNode` as attributes; each edge carries ``kind``
 (an `EdgeType`) and uses that kind as its multigraph key, so
-``graph.has_edge(u, v, key=EdgeType.CFG_NEXT)`` asks for one kind of edge.
+``graph.has_edge(u, v, key=EdgeType.CFG_NEXT)`` asks for one kind of edge. Edge attribute
+dictionaries are `EdgeAttributes`: read-only, and shared by the edges of a graph whose
+attributes are equal (copy the graph, ``graph.copy()``, to annotate edges).
 
 What belongs to a unit: every libcst node of the unit's subtree except *trivia* (whitespace,
 comments, newlines, parentheses, brackets, braces, commas, dots, colons, semicolons and the
@@ -123,6 +125,35 @@ class EdgeType(enum.StrEnum):
     """From a ``Call`` node to the definition of the function it calls, when that function is
     defined in the same file: the unit's root for recursion, a nested ``FunctionDef`` node in
     the unit, or else a `NodeType.CALLEE` stand-in."""
+
+
+class EdgeAttributes(dict):
+    """The attribute dictionary of program-graph edges: read-only, so that the edges of a graph
+    with equal attributes can share one (a graph has several edges per node; a dictionary each
+    was a good part of the build time and of the garbage collector's work).
+
+    It reads as a plain dict (equality, ``get``, iteration, JSON); changing it raises
+    `TypeError`, except for an empty ``update`` (networkx's ``add_edge`` on an existing edge
+    without attributes). ``graph.copy()`` gives plain dictionaries that may be changed.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            "program-graph edge attributes are shared and read-only; "
+            "copy the graph (graph.copy()) to change them"
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    setdefault = pop = popitem = clear = _refuse  # type: ignore[assignment]
+
+    def update(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+        if kwargs or any(args):
+            self._refuse()
+
+    def __reduce__(self) -> tuple:
+        return type(self), (dict(self),)
 
 
 class Access(enum.StrEnum):
