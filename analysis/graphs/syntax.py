@@ -191,11 +191,11 @@ def field_child_classes(cls: type[cst.CSTNode], field_name: str) -> tuple[str, .
 
 def iter_children(node: cst.CSTNode) -> Iterator[tuple[str, int | None, cst.CSTNode]]:
     """The non-trivia children of a node as (field, index-or-None, child), in source order."""
-    return ((field_name, index, child) for child, _, field_name, index in _children(node, -1))
+    return ((c.field, c.index, c.node) for c in _children(node, -1))  # type: ignore[misc]
 
 
-def _children(node: cst.CSTNode, me: int) -> list[tuple[cst.CSTNode, int, str, int | None]]:
-    """The non-trivia children of ``node`` (item ``me``) as (child, me, field, index)."""
+def _children(node: cst.CSTNode, me: int) -> list[SyntaxItem]:
+    """The non-trivia children of ``node`` (item ``me``) as items, in source order."""
     out = []
     for spec in field_specs(type(node)):
         value = getattr(node, spec.name)
@@ -207,27 +207,28 @@ def _children(node: cst.CSTNode, me: int) -> list[tuple[cst.CSTNode, int, str, i
             i = 0
             for child in value:
                 if _node_kind(type(child)) == 2:
-                    out.append((child, me, spec.name, i))
+                    out.append(SyntaxItem(child, me, spec.name, i))
                     i += 1
         elif _node_kind(type(value)) == 2:
-            out.append((value, me, spec.name, None))
+            out.append(SyntaxItem(value, me, spec.name, None))
     return out
 
 
 def walk_unit(root: cst.CSTNode) -> list[SyntaxItem]:
     """Pre-order list of the unit's kept nodes; nested functions' bodies are left out."""
     items: list[SyntaxItem] = []
-    stack: list[tuple[cst.CSTNode, int, str | None, int | None]] = [(root, -1, None, None)]
+    stack = [SyntaxItem(root, -1, None, None)]
     pop, push, add = stack.pop, stack.extend, items.append
     function_def = cst.FunctionDef
     while stack:
-        node, parent, field_name, position = pop()
+        item = pop()
         me = len(items)
-        add(SyntaxItem(node, parent, field_name, position))
+        add(item)
+        node = item.node
         children = _children(node, me)
         if children:
             if me and type(node) is function_def:  # a nested def: its body is its own unit
-                children = [c for c in children if c[2] != "body"]
+                children = [c for c in children if c.field != "body"]
             children.reverse()
             push(children)
     return items
