@@ -14,7 +14,7 @@ from bowerbird.cli import main
 from bowerbird.learners.lm.bundle import BundleError, read_bundle, write_bundle
 from bowerbird.learners.lm.corpus import CorpusFile, cap_per_package
 from bowerbird.learners.lm.data import EOT, build_sequences
-from bowerbird.learners.lm.train import TrainConfig, fitted_steps, snapshot_steps, train
+from bowerbird.learners.lm.train import TrainConfig, fitted_steps, learning_rate, snapshot_steps, train
 
 TEXTS = [f"def f{i}(x):\n    return x + {i}\n\n\nclass C{i}:\n    value = {i}\n" for i in range(40)]
 
@@ -116,15 +116,36 @@ def test_fitted_schedule_and_snapshot_steps():
     assert snapshot_steps(300, 0) == set() and snapshot_steps(2, 3) == {1}
 
 
-def test_a_fitted_run_ends_its_schedule_in_time_and_keeps_snapshots(tmp_path, tokenizer):
+def test_a_fitted_run_ends_its_schedule_in_time_and_keeps_snapshots(tmp_path, tokenizer, one_torch_thread):
     sequences = build_sequences(tokenizer, TEXTS, 16, 32, mix=(1.0, 0.0, 0.0), seed=0)
     config = TrainConfig(layers=1, width=16, heads=2, block=32, batch=4, steps=100000, lr=5e-3, warmup=2, checkpoint_every=10**6)
     state = train(tmp_path, sequences, tokenizer, config, device="cpu", max_minutes=0.5, fit_schedule=True, snapshots=2)
     steps = state["config"]["steps"]
     assert 23 < steps < 100000 and state["step"] == steps  # ended by the fitted schedule, not the clock
-    assert state["curve"][-1]["lr"] == pytest.approx(0.1 * 5e-3, rel=0.05)  # the cosine reached its floor
+    assert learning_rate(steps - 1, TrainConfig(**state["config"])) == pytest.approx(5e-4, rel=0.01)  # at its floor
     kept = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "snapshots").iterdir())
     assert kept == sorted(snapshot_steps(steps, 2))
     snap = tmp_path / "snapshots" / f"step-{kept[0]}"
     assert json.loads((snap / "train_state.json").read_text())["step"] == kept[0]
     assert json.loads((snap / "config.json").read_text())["dtype"] == "float16"
+
+
+@pytest.mark.parametrize("settings, forced, expected", [
+    (None, None, "starcoder"),
+    ('{"fill_in_the_middle": false}', None, None),
+    ('{"fill_in_the_middle": false}', True, "starcoder"),
+    (None, False, None),
+    ("{not json", None, "starcoder"),  # a broken settings file is ignored, not fatal
+    ("[1, 2]", None, "starcoder"),
+])
+def test_a_checkpoint_can_turn_fill_in_the_middle_off(tmp_path, tiny_model, settings, forced, expected):
+    import shutil
+
+    from bowerbird.learners.lm.loading import load_backend
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    if settings is not None:
+        (folder / "bowerbird.json").write_text(settings)
+    backend = load_backend("transformers", str(folder), fim=forced)
+    assert (backend.fim.family if backend.fim else None) == expected

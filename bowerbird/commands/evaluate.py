@@ -32,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                  "in_file's prompt runs: a quick check of a checkpoint")
     completion.add_argument("--token-healing", action="store_true",
                             help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
+    completion.add_argument("--fim", choices=("auto", "on", "off"), default="auto",
+                            help="code after the cursor in the FIM slot: as the checkpoint says (auto), or forced")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
@@ -60,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--methods: unknown {', '.join(sorted(unknown))} (choose from {', '.join(METHODS)})")
     try:
-        backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device)
+        backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device,
+                               fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
     with tempfile.TemporaryDirectory() as temp:
@@ -78,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if len(outcomes) < 2:
         raise UsageError(f"{root}: too few usable holes ({len(outcomes)})")
     summary = {"repo": str(root), "model": backend.model, "healed_prompts": args.token_healing,
+               "fim": backend.fim.family if backend.fim else None,
                **summarise(outcomes, backend, args.seed, methods=methods)}
     if args.plot:
         from bowerbird.learners.lm.plot import plot_methods

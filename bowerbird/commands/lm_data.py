@@ -27,6 +27,8 @@ def add_bundle_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--package-cap", type=float, default=12.0, help="MB of source kept per package at most")
     parser.add_argument("--block", type=int, default=512, help="tokens per RLPG prompt (the model's context)")
     parser.add_argument("--tokenizer", default="embedded", help="tokenizer to count prompt tokens ('embedded': the shipped model's)")
+    parser.add_argument("--rlpg-format", choices=("fim", "left-to-right"), default="fim",
+                        help="RLPG prompts with the code after the cursor in the FIM slot, or left to right only")
     parser.add_argument("--seed", type=int, default=0)
     add_json_option(parser)
     parser.set_defaults(run=run_bundle)
@@ -43,11 +45,11 @@ def run_bundle(args: argparse.Namespace) -> int:
     tokenizer = PreTrainedTokenizerFast.from_pretrained(_tokenizer_folder(args.tokenizer))
     files = training_files(args.package_cap, args.seed)
     examples = rlpg_examples(args.out.parent / (args.out.name + ".index"), tokenizer, args.block, args.rlpg,
-                             args.seed, args.per_file)
+                             args.seed, args.per_file, fim=args.rlpg_format == "fim")
     print(f"writing {len(files)} files and {len(examples)} RLPG examples to {args.out} ...", file=sys.stderr)
     manifest = write_bundle(args.out, files, examples, {
         "python": platform.python_version(), "held_out": sorted(HELD_OUT), "package_cap_bytes": int(args.package_cap * MB),
-        "max_file_bytes": MAX_FILE_BYTES, "rlpg_block": args.block, "seed": args.seed})
+        "max_file_bytes": MAX_FILE_BYTES, "rlpg_block": args.block, "rlpg_format": args.rlpg_format, "seed": args.seed})
     summary = {"bundle": str(args.out), "bytes": args.out.stat().st_size, "source_bytes": manifest["bytes"],
                "files": manifest["files"], "rlpg_examples": manifest["rlpg_examples"], "packages": len(manifest["packages"])}
     if args.json:
@@ -74,7 +76,8 @@ def training_files(package_cap_mb: float, seed: int):
     return cap_per_package(train_files, int(package_cap_mb * MB), seed)
 
 
-def rlpg_examples(index_dir: Path, tokenizer, block: int, count: int, seed: int, per_file: int = 3) -> list[str]:
+def rlpg_examples(index_dir: Path, tokenizer, block: int, count: int, seed: int, per_file: int = 3,
+                  fim: bool = True) -> list[str]:
     """RLPG-format examples from holes of the standard library's training packages."""
     import sysconfig
 
@@ -89,7 +92,7 @@ def rlpg_examples(index_dir: Path, tokenizer, block: int, count: int, seed: int,
     store = IndexStore(index_path_for(stdlib, index_dir), stdlib)
     print("indexing the standard library for RLPG examples ...", file=sys.stderr)
     index_repository(store, IndexOptions(exclude=exclude))
-    make = rlpg_examples_from([RepoView(store)], tokenizer, block, exclude=exclude, seed=seed, per_file=per_file)
+    make = rlpg_examples_from([RepoView(store)], tokenizer, block, exclude=exclude, seed=seed, per_file=per_file, fim=fim)
     return make(count)
 
 

@@ -48,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--run", dest="run_dir", type=Path, required=True)
     ship.add_argument("--eval", dest="evaluations", type=Path, nargs="*", default=[], help="eval --json outputs")
     ship.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
+    ship.add_argument("--no-fim", action="store_true",
+                      help="the shipped model is prompted left to right (for a model that measured better so)")
     ship.set_defaults(run=run_ship)
     from bowerbird.commands import gfsa, lm_data
 
@@ -64,7 +66,7 @@ def run_ship(args: argparse.Namespace) -> int:
     evaluations = [json.loads(path.read_text()) for path in args.evaluations]
     notes = args.notes.read_text() if args.notes else ""
     destination = embedded_folder()
-    ship(args.run_dir, destination, evaluations, notes)
+    ship(args.run_dir, destination, evaluations, notes, {"fill_in_the_middle": False} if args.no_fim else None)
     print(f"shipped {args.run_dir / 'checkpoint'} as {EMBEDDED_NAME} in {destination}")
     return 0
 

@@ -54,13 +54,14 @@ def train_tokenizer(texts: Sequence[str], out: Path, vocab_size: int = 8192, sam
 
 
 class _PromptBackend:
-    """Just enough of a backend for `compose`: the tokenizer, the template, the context size."""
+    """Just enough of a backend for `compose`: the tokenizer, the template (None: left to
+    right, the code after the cursor left out), the context size."""
 
-    def __init__(self, tokenizer, context_tokens: int):
+    def __init__(self, tokenizer, context_tokens: int, fim: bool = True):
         from bowerbird.learners.lm.tokens import TokenizerCounter
 
         self.counter = TokenizerCounter(tokenizer)
-        self.fim = FIM
+        self.fim = FIM if fim else None
         self.context_tokens = context_tokens
 
 
@@ -153,15 +154,17 @@ def _fim_example(text: str, rng: random.Random, max_chars: int = 3000) -> str:
 
 def rlpg_examples_from(
     repo_views: list, tokenizer, context_tokens: int, exclude: tuple[str, ...] = (), seed: int = 0, per_file: int = 3,
+    fim: bool = True,
 ):
     """A function giving n RLPG-format examples from indexed repositories (`RepoView`s),
     with `per_file` holes from each file not matched by the gitignore-style `exclude` patterns
-    (so at most that many examples per file)."""
+    (so at most that many examples per file). With `fim` False the prompts are left to right,
+    as the server composes them for a model whose checkpoint turns fill-in-the-middle off."""
     from bowerbird.analysis.holes import extract_holes, hole_at
     from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
     from bowerbird.learners.lm.prompt import compose
 
-    backend = _PromptBackend(tokenizer, context_tokens)
+    backend = _PromptBackend(tokenizer, context_tokens, fim)
 
     def examples(n: int) -> list[str]:
         rng = random.Random(seed)

@@ -8,6 +8,7 @@ when the request is cancelled, token healing, and reuse of the previous prompt's
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from bowerbird.learners.lm.backend import Candidate, GenerationRequest
 from bowerbird.learners.lm.decoding import PromptCache, Vocabulary
@@ -20,10 +21,30 @@ logger = logging.getLogger(__name__)
 DEFAULT_CONTEXT_TOKENS = 2048
 
 
+SETTINGS_FILE = "bowerbird.json"  # a checkpoint's prompt settings, e.g. {"fill_in_the_middle": false}
+
+
+def checkpoint_settings(model: str) -> dict:
+    """The prompt settings a local checkpoint folder ships (`bowerbird.json`); {} when none.
+
+    `fill_in_the_middle: false` makes prompts left to right even though the tokenizer has FIM
+    tokens: for a model that measured better that way (the embedded model's card says why)."""
+    import json
+
+    path = Path(model) / SETTINGS_FILE
+    try:
+        settings = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError) as error:
+        logger.warning("ignoring %s: %s", path, error)
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
+
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, model: str, device: str | None = None, max_context_tokens: int | None = None):
+    def __init__(self, model: str, device: str | None = None, max_context_tokens: int | None = None,
+                 fim: bool | None = None):
         import torch
         import transformers
 
@@ -42,7 +63,9 @@ class TransformersBackend:
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
         positions = positions or DEFAULT_CONTEXT_TOKENS
         self.context_tokens = min(positions, max_context_tokens or positions)
-        self.fim = detect_template(self.tokenizer.get_vocab())
+        if fim is None:  # the checkpoint's own say, else whatever its tokenizer supports
+            fim = checkpoint_settings(model).get("fill_in_the_middle", True)
+        self.fim = detect_template(self.tokenizer.get_vocab()) if fim else None
         self.counter = TokenizerCounter(self.tokenizer)
         self.eos_id = self.tokenizer.eos_token_id
         self.vocabulary = Vocabulary(self.tokenizer)

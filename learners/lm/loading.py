@@ -25,7 +25,9 @@ def embedded_checkpoint() -> Path | None:
     return folder if (folder / "config.json").is_file() else None
 
 
-def load_backend(backend: str, model: str | None = None, url: str | None = None, device: str | None = None) -> Backend:
+def load_backend(backend: str, model: str | None = None, url: str | None = None, device: str | None = None,
+                 fim: bool | None = None) -> Backend:
+    """`fim`: None follows the checkpoint (local models), False prompts left to right."""
     if backend == "embedded":
         folder = embedded_checkpoint()
         if folder is None:
@@ -41,7 +43,7 @@ def load_backend(backend: str, model: str | None = None, url: str | None = None,
         from bowerbird.learners.lm.hf import TransformersBackend
 
         try:
-            return TransformersBackend(model, device)
+            return TransformersBackend(model, device, fim=fim)
         except (OSError, ValueError) as error:
             raise BackendUnavailable(f"cannot load model {model!r}: {error}") from error
     if backend == "openai":
@@ -54,7 +56,10 @@ def load_backend(backend: str, model: str | None = None, url: str | None = None,
         from bowerbird.learners.lm.openai import OpenAIBackend
 
         try:
-            return OpenAIBackend(url, model, api_key=os.environ.get("BOWERBIRD_API_KEY"))
+            remote = OpenAIBackend(url, model, api_key=os.environ.get("BOWERBIRD_API_KEY"))
+            if fim is False:
+                remote.fim = None
+            return remote
         except (httpx.HTTPError, ValueError) as error:
             raise BackendUnavailable(f"cannot reach the completion server at {url}: {error}") from error
     raise BackendUnavailable(f"unknown backend {backend!r}")

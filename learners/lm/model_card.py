@@ -39,8 +39,9 @@ def loss_curve_svg(curve: list[dict], width: int = 640, height: int = 320) -> st
     )
 
 
-def ship(run: Path, destination: Path, evaluation: list[dict], notes: str = "") -> None:
-    """Copy the run's checkpoint to `destination` (fp16) and write its model card."""
+def ship(run: Path, destination: Path, evaluation: list[dict], notes: str = "", settings: dict | None = None) -> None:
+    """Copy the run's checkpoint to `destination` (fp16) and write its model card; `settings`
+    become the checkpoint's `bowerbird.json` (prompt settings, e.g. fill_in_the_middle)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -51,6 +52,8 @@ def ship(run: Path, destination: Path, evaluation: list[dict], notes: str = "") 
         shutil.rmtree(destination)
     model.to(torch.float16).save_pretrained(destination)
     tokenizer.save_pretrained(destination)
+    if settings:
+        (destination / "bowerbird.json").write_text(json.dumps(settings, indent=1) + "\n")
     (destination / "loss_curve.svg").write_text(loss_curve_svg(state["curve"]))
     (destination / "train_state.json").write_text(json.dumps(
         {k: state[k] for k in ("step", "tokens", "seconds", "config", "device")} | {"curve": state["curve"]}, indent=1))
@@ -79,10 +82,14 @@ The server cuts the last token before the cursor and makes the model write it (`
 | package | holes | exact match, plain | exact match, healed | edit sim., plain | edit sim., healed |
 |---|---|---|---|---|---|
 """ + "\n".join(healing) + "\n") if healing else ""
+    last_lr = state["curve"][-1]["lr"] if state["curve"] else None
+    cut = (f"| schedule | cosine over {config['steps']} steps, stopped by the time limit at step {state['step']} "
+           f"(learning rate then {last_lr:.1e}, not yet at its floor of {config['lr'] * 0.1:.1e}) |\n"
+           if state["step"] < config["steps"] and last_lr is not None else "")
     card = f"""# code-lm: Bowerbird's embedded code model
 
-A small GPT-2-style decoder trained by `bowerbird train lm` on this machine's CPU, shipped so
-that completions work with no download. It is small and it is weak: read the numbers below.
+A small GPT-2-style decoder trained by `bowerbird train lm` ({state['device']}), shipped so that
+completions work with no download and run on a laptop's CPU. It is small: read the numbers below.
 
 | | |
 |---|---|
@@ -92,7 +99,7 @@ that completions work with no download. It is small and it is weak: read the num
 | data | the Python standard library of the training interpreter and the pure-Python packages installed beside it, tests left out, split by package; held out of training: {", ".join(sorted(HELD_OUT))} |
 | task mix | plain left-to-right windows, fill-in-the-middle (StarCoder format), and RLPG-format examples (a proposal's context from the same package, the file's path, the code around a hole, then the rest of the line), as `bowerbird train lm` builds them |
 {warm}| training | {state['step']} steps of {config['batch']} × {config['block']} tokens = {state['tokens']:,} tokens, AdamW (peak lr {config['lr']}, cosine), {state['seconds'] / 60:.0f} minutes on {state['device']} |
-| final training loss | {state['curve'][-1]['loss'] if state['curve'] else '—'} (curve: `loss_curve.svg`, points: `train_state.json`) |
+{cut}| final training loss | {state['curve'][-1]['loss'] if state['curve'] else '—'} (curve: `loss_curve.svg`, points: `train_state.json`) |
 
 ## Evaluation (held-out packages, `bowerbird eval completion`)
 
