@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import textwrap
 
 import pytest
@@ -11,7 +13,7 @@ from bowerbird.analysis.graphs import EdgeType, graph_for_function
 from bowerbird.analysis.graphs.gfsa_view import gfsa_view, move_types
 from bowerbird.learners.gfsa.absorbing import DenseVisits, FixedPointVisits, transition_matrix
 from bowerbird.learners.gfsa.checkpoint import load_layer, save_layer
-from bowerbird.learners.gfsa.encoding import encode, observation_ids
+from bowerbird.learners.gfsa.encoding import encode, observation_ids, vocabulary_digest
 from bowerbird.learners.gfsa.evaluate import EdgeCounts, edge_counts, evaluate_layer
 from bowerbird.learners.gfsa.layer import GfsaConfig, GfsaLayer, finish_adjacency
 from bowerbird.learners.gfsa.policy import policy_from_logits
@@ -67,18 +69,35 @@ def random_chain(positions=6, states=2, slots=3, starts=3, seed=0):
 # --- encoding -----------------------------------------------------------------------------
 
 
-def test_encoding_successors_follow_the_views_moves():
-    view = gfsa_view(tiny_graph())
+@pytest.mark.parametrize("view_name", ["ast", "variables"])
+def test_encoding_successors_follow_the_views_moves(view_name):
+    view = gfsa_view(tiny_graph(), view_name)
     enc = encode(view)
-    ids = observation_ids()
+    ids = observation_ids(view_name)
+    assert enc.view == view_name and enc.num_nodes == len(view.nodes)
+    assert enc.num_virtual == len(view.virtual) == (2 if view_name == "variables" else 0)  # x, y
+    assert int(enc.position_node.max()) == len(view.states) - 1
     for i, node in enumerate(view.nodes):
         p = int(enc.start[i])
         assert int(enc.position_node[p]) == i
         assert int(enc.position_obs[p]) == ids[(view.node_types[node], "start")]
-        for k, move in enumerate(move_types(view.node_types[node])):
+    for p in range(enc.num_positions):  # every position, virtual nodes' included
+        node = view.states[int(enc.position_node[p])]
+        for k, move in enumerate(move_types(view.node_types[node], view_name)):
             q = int(enc.successor[p, k])
-            assert view.nodes[int(enc.position_node[q])] == view.moves[(node, move)]
+            assert view.states[int(enc.position_node[q])] == view.moves[(node, move)]
             assert int(enc.position_obs[q]) == ids[view.observation(node, move)]
+
+
+def test_default_vocabulary_digest_is_the_one_from_before_views():
+    """Checkpoints saved before views existed record this digest (the same formula)."""
+    from bowerbird.analysis.graphs.gfsa_view import observation_vocabulary
+    from bowerbird.analysis.graphs.syntax import node_classes
+
+    text = repr((observation_vocabulary(), {t: move_types(t) for t in sorted(node_classes())}))
+    assert vocabulary_digest() == hashlib.sha256(text.encode()).hexdigest()[:16]
+    assert vocabulary_digest("ast") == vocabulary_digest()
+    assert vocabulary_digest("variables") != vocabulary_digest()
 
 
 # --- the linear system and its implicit gradients -----------------------------------------
@@ -153,14 +172,15 @@ def test_rows_of_the_adjacency_sum_to_at_most_one():
 
 
 def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
-    """Estimate A by sampling walks directly on the view (independent of the encoding)."""
-    ids = observation_ids()
-    index = {n: i for i, n in enumerate(view.nodes)}
-    n, slots = len(view.nodes), logits.shape[-1] // num_states
+    """Estimate A by sampling walks directly on the view (independent of the encoding); walks
+    start at AST nodes only, and a FINISH at a virtual node adds no edge."""
+    ids = observation_ids(view.view)
+    index = {n: i for i, n in enumerate(view.states)}
+    n, slots = len(view.states), logits.shape[-1] // num_states
     dest = torch.zeros(n, slots, dtype=torch.long)
     arrival = torch.zeros(n, slots, dtype=torch.long)
-    for node in view.nodes:
-        for k, move in enumerate(move_types(view.node_types[node])):
+    for node in view.states:
+        for k, move in enumerate(move_types(view.node_types[node], view.view)):
             dest[index[node], k] = index[view.moves[(node, move)]]
             arrival[index[node], k] = ids[view.observation(node, move)]
     probs = torch.softmax(logits.masked_fill(~allowed_of[:, None, :], float("-inf")), -1)
@@ -183,13 +203,14 @@ def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
             here = torch.where(alive, dest[here, slot], here)
             state = torch.where(alive, nxt, state)
         assert backtrack_col == finish_col + 1
-    return counts / walks
+    return counts[: len(view.nodes), : len(view.nodes)] / walks
 
 
-def test_absorbing_solve_matches_monte_carlo_rollouts():
-    view = gfsa_view(tiny_graph())
+@pytest.mark.parametrize("view_name", ["ast", "variables"])
+def test_absorbing_solve_matches_monte_carlo_rollouts(view_name):
+    view = gfsa_view(tiny_graph(), view_name)
     enc = encode(view)
-    layer = random_layer("dense", finish_bias=1.5)
+    layer = random_layer("dense", finish_bias=1.5, view=view_name)
     exact = layer(enc)[0].detach()
     walks = 4000
     estimate = monte_carlo_adjacency(
@@ -244,6 +265,50 @@ def test_probabilities_are_the_adjacency_unless_platt_scaled():
     rows = (scaled.edge_probabilities(enc)[0] >= 0.5).sum(-1)
     assert (plain.edge_probabilities(enc)[0] >= 0.5).sum(-1).max() <= 1
     assert rows.max() >= 2
+
+
+def test_an_old_checkpoint_config_without_a_view_loads_as_the_default_view(tmp_path):
+    enc = encode(gfsa_view(tiny_graph()))
+    layer = random_layer("dense", platt_scale=True)
+    save_layer(layer, tmp_path / "gfsa", kinds=["CFG_NEXT"])
+    config_path = tmp_path / "gfsa" / "config.json"
+    meta = json.loads(config_path.read_text())
+    assert meta["gfsa"]["view"] == "ast"
+    del meta["gfsa"]["view"]  # as saved before views existed
+    config_path.write_text(json.dumps(meta))
+    loaded, kinds = load_layer(tmp_path / "gfsa")
+    assert kinds == ["CFG_NEXT"] and loaded.config.view == "ast"
+    assert loaded.config == layer.config
+    torch.testing.assert_close(loaded.double().edge_logits(enc), layer.edge_logits(enc))
+
+
+def test_a_variables_checkpoint_round_trips_and_refuses_other_views(tmp_path):
+    enc = encode(gfsa_view(tiny_graph(), "variables"))
+    layer = random_layer("dense", platt_scale=True, view="variables")
+    a = layer(enc)
+    assert a.shape == (1, enc.num_nodes, enc.num_nodes) and enc.num_virtual == 2
+    assert a.sum(-1).max() <= 1 + 1e-9
+    save_layer(layer, tmp_path / "gfsa", kinds=["LAST_READ"])
+    meta = json.loads((tmp_path / "gfsa" / "config.json").read_text())
+    assert meta["gfsa"]["view"] == "variables" and meta["vocabulary"] == vocabulary_digest("variables")
+    loaded, _ = load_layer(tmp_path / "gfsa")
+    assert loaded.config.view == "variables"
+    torch.testing.assert_close(loaded.double().edge_logits(enc), layer.edge_logits(enc))
+    with pytest.raises(ValueError, match="'variables' GFSA view"):
+        loaded(encode(gfsa_view(tiny_graph())))
+    with pytest.raises(ValueError, match="unknown GFSA view"):
+        GfsaConfig(view="nope")
+
+
+def test_examples_in_the_variables_view_keep_the_targets_and_the_size_cap():
+    graphs = [graph_for_function(BRANCHY, "g"), tiny_graph()]
+    plain = make_examples(graphs, [EdgeType.LAST_READ, EdgeType.LAST_WRITE])
+    variables = make_examples(graphs, [EdgeType.LAST_READ, EdgeType.LAST_WRITE], view="variables")
+    for x, y in zip(plain, variables, strict=True):
+        assert x.encoding.nodes == y.encoding.nodes
+        torch.testing.assert_close(x.target, y.target)
+    cap = len(gfsa_view(graphs[0]).nodes)  # virtual nodes do not count towards max_nodes
+    assert len(make_examples(graphs[:1], [EdgeType.LAST_READ], cap, "variables")) == 1
 
 
 def test_checkpoint_round_trip_gives_the_same_adjacency(tmp_path):

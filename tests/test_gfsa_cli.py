@@ -181,3 +181,58 @@ def test_eval_of_a_repo_without_functions_is_a_usage_error(tmp_path, model, caps
     (empty / "m.py").write_text("X = 1\n")
     assert main(["eval", "gfsa", "--repo", str(empty), "--model", str(model)]) == 2
     assert "no functions" in capsys.readouterr().err
+
+
+def test_the_view_round_trips_through_train_checkpoint_and_eval(repo, tmp_path, capsys):
+    out = tmp_path / "variables"
+    summary = train_tiny(repo, out, capsys, "--view", "variables", "--kinds", "LAST_READ,LAST_WRITE")
+    assert summary["view"] == "variables" and summary["step"] == 4
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["gfsa"]["view"] == "variables"
+    assert json.loads((out / "train_state.json").read_text())["settings"]["view"] == "variables"
+    layer, kinds = load_layer(out)
+    assert layer.config.view == "variables" and kinds == ["LAST_READ", "LAST_WRITE"]
+    code = main(["eval", "gfsa", "--repo", str(repo), "--model", str(out), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    result = json.loads(captured.out)
+    assert result["view"] == "variables" and result["functions"] == 4
+    assert set(result["edges"]) == {"LAST_READ", "LAST_WRITE"}
+    # resuming with the other view is refused; with the same one it continues
+    code = main(["train", "gfsa", "--out", str(out), "--repo", str(repo), "--functions", "3",
+                 "--steps", "6", "--states", "2", "--kinds", "LAST_READ,LAST_WRITE"])  # fmt: skip
+    assert code == 2 and "other settings" in capsys.readouterr().err
+    assert train_tiny(repo, out, capsys, "--view", "variables", "--kinds", "LAST_READ,LAST_WRITE",
+                      "--steps", "6")["step"] == 6  # fmt: skip
+
+
+def test_eval_of_a_default_model_reports_the_ast_view(repo, model, capsys):
+    assert json.loads((model / "config.json").read_text())["gfsa"]["view"] == "ast"
+    assert main(["eval", "gfsa", "--repo", str(repo), "--model", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["view"] == "ast"
+
+
+def test_a_run_saved_before_views_existed_evaluates_and_resumes_as_the_default_view(repo, model, capsys):
+    for name, section in (("config.json", "gfsa"), ("train_state.json", "settings")):
+        path = model / name
+        meta = json.loads(path.read_text())
+        del meta[section]["view"]
+        path.write_text(json.dumps(meta))
+    assert main(["eval", "gfsa", "--repo", str(repo), "--model", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["view"] == "ast"
+    assert train_tiny(repo, model, capsys, "--steps", "6")["step"] == 6
+    assert main(["train", "gfsa", "--out", str(model), "--repo", str(repo), "--functions", "3",
+                 "--steps", "8", "--states", "2", "--view", "variables"]) == 2  # fmt: skip
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_eval_with_baselines_of_a_variables_model(repo, tmp_path, capsys):
+    out = tmp_path / "variables"
+    train_tiny(repo, out, capsys, "--view", "variables", "--kinds", "LAST_WRITE")
+    code = main(["eval", "gfsa", "--repo", str(repo), "--model", str(out), "--baselines",
+                 "--train-repo", str(repo), "--baseline-steps", "3", "--json"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    result = json.loads(captured.out)
+    assert result["view"] == "variables"
+    assert set(result["methods"]) == {"gfsa", "gnn", "random_walk"}

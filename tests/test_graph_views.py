@@ -23,7 +23,14 @@ from bowerbird.analysis.graphs import (
 )
 from bowerbird.analysis.graphs.gfsa_view import (
     MISSING_SUFFIX,
+    OCCURRENCE_NEXT,
+    OCCURRENCE_PREV,
+    OCCURRENCES_FIRST,
+    OCCURRENCES_LAST,
     PARENT,
+    VARIABLE,
+    VARIABLE_TYPE,
+    VIEWS,
     gfsa_view,
     move_types,
     observation_vocabulary,
@@ -138,6 +145,125 @@ def test_gfsa_moves_follow_fields_and_siblings():
     assert view.moves[(block, "body.first")] == first
     assert view.moves[(block, "body.last")] == second
     assert view.observation(block, "body.last") == ("SimpleStatementLine", "body.last")
+
+
+# --- the "variables" view: a virtual node per variable, moves between its occurrences ----------
+
+VARIABLES_SOURCE = textwrap.dedent(
+    """\
+    def f(a, b):
+        x = a
+        a.y = x + b
+        return x
+    """
+)
+
+
+def variables_view():
+    """The "variables" view of `VARIABLES_SOURCE`, its graph, Name nodes by (text, line, col) and
+    variable nodes by name (the view's virtual nodes are in order of first access: a, b, x)."""
+    fg = graph_for_function(VARIABLES_SOURCE, "f")
+    view = gfsa_view(fg, "variables")
+    names = {(d["text"], d["line"], d["col"]): n for n, d in fg.graph.nodes(data=True)
+             if d["ast_type"] == "Name"}  # fmt: skip
+    variables = dict(zip(("a", "b", "x"), view.virtual, strict=True))
+    return fg, view, names, variables
+
+
+def test_variables_view_adds_one_virtual_node_per_variable_after_the_graphs_ids():
+    fg, view, names, variables = variables_view()
+    n = fg.graph.number_of_nodes()
+    assert view.view == "variables"
+    assert view.virtual == (n, n + 1, n + 2)  # a, b, x; not f (the def's name) nor y (an attribute)
+    assert all(view.node_types[v] == VARIABLE_TYPE for v in view.virtual)
+    assert view.states == view.nodes + view.virtual
+    assert list(view.nodes) == sorted(fg.graph.nodes)  # walks start at the AST nodes only
+    assert fg.graph.number_of_nodes() == n  # the graph itself is unchanged
+
+
+def test_variable_move_goes_from_each_access_to_its_variable_node():
+    _, view, names, var = variables_view()
+    expected = {("a", 1, 6): var["a"], ("a", 2, 8): var["a"], ("a", 3, 4): var["a"],
+                ("b", 1, 9): var["b"], ("b", 3, 14): var["b"],
+                ("x", 2, 4): var["x"], ("x", 3, 10): var["x"], ("x", 4, 11): var["x"],
+                ("f", 1, 4): names[("f", 1, 4)], ("y", 3, 6): names[("y", 3, 6)]}  # fmt: skip
+    assert {key: view.moves[(names[key], VARIABLE)] for key in names} == expected
+    assert view.observation(names[("a", 2, 8)], VARIABLE) == (VARIABLE_TYPE, VARIABLE)
+    assert view.observation(names[("y", 3, 6)], VARIABLE) == ("Name", VARIABLE + MISSING_SUFFIX)
+
+
+def test_occurrence_next_goes_to_the_next_access_of_the_same_variable():
+    _, view, names, _ = variables_view()
+    chains = {("a", 1, 6): ("a", 2, 8), ("a", 2, 8): ("a", 3, 4), ("a", 3, 4): ("a", 3, 4),
+              ("b", 1, 9): ("b", 3, 14), ("b", 3, 14): ("b", 3, 14),
+              ("x", 2, 4): ("x", 3, 10), ("x", 3, 10): ("x", 4, 11), ("x", 4, 11): ("x", 4, 11),
+              ("f", 1, 4): ("f", 1, 4), ("y", 3, 6): ("y", 3, 6)}  # fmt: skip
+    assert {key: view.moves[(names[key], OCCURRENCE_NEXT)] for key in names} == {
+        key: names[to] for key, to in chains.items()
+    }
+    assert view.is_missing(names[("x", 4, 11)], OCCURRENCE_NEXT)
+    assert view.observation(names[("x", 2, 4)], OCCURRENCE_NEXT) == ("Name", OCCURRENCE_NEXT)
+
+
+def test_occurrence_prev_goes_to_the_previous_access_of_the_same_variable():
+    _, view, names, _ = variables_view()
+    chains = {("a", 1, 6): ("a", 1, 6), ("a", 2, 8): ("a", 1, 6), ("a", 3, 4): ("a", 2, 8),
+              ("b", 1, 9): ("b", 1, 9), ("b", 3, 14): ("b", 1, 9),
+              ("x", 2, 4): ("x", 2, 4), ("x", 3, 10): ("x", 2, 4), ("x", 4, 11): ("x", 3, 10),
+              ("f", 1, 4): ("f", 1, 4), ("y", 3, 6): ("y", 3, 6)}  # fmt: skip
+    assert {key: view.moves[(names[key], OCCURRENCE_PREV)] for key in names} == {
+        key: names[to] for key, to in chains.items()
+    }
+    assert view.observation(names[("a", 1, 6)], OCCURRENCE_PREV) == ("Name", OCCURRENCE_PREV + MISSING_SUFFIX)
+
+
+def test_occurrences_first_goes_from_a_variable_node_to_its_first_access():
+    _, view, names, var = variables_view()
+    assert {v: view.moves[(var[v], OCCURRENCES_FIRST)] for v in var} == {
+        "a": names[("a", 1, 6)], "b": names[("b", 1, 9)], "x": names[("x", 2, 4)]
+    }
+    assert view.observation(var["x"], OCCURRENCES_FIRST) == ("Name", OCCURRENCES_FIRST)
+
+
+def test_occurrences_last_goes_from_a_variable_node_to_its_last_access():
+    _, view, names, var = variables_view()
+    assert {v: view.moves[(var[v], OCCURRENCES_LAST)] for v in var} == {
+        "a": names[("a", 3, 4)], "b": names[("b", 3, 14)], "x": names[("x", 4, 11)]
+    }
+    assert view.observation(var["b"], OCCURRENCES_LAST) == ("Name", OCCURRENCES_LAST)
+
+
+def test_variables_view_keeps_the_ast_moves_and_the_default_view_is_unchanged():
+    fg = graph_for_function(SAMPLE, "f")
+    plain, variables = gfsa_view(fg), gfsa_view(fg, "variables")
+    assert plain.view == "ast" and plain.virtual == () and plain.states == plain.nodes
+    assert move_types("Name") == (PARENT, "next", "prev")
+    assert move_types("Name", "variables") == (PARENT, "next", "prev", VARIABLE, OCCURRENCE_NEXT,
+                                               OCCURRENCE_PREV)  # fmt: skip
+    assert move_types(VARIABLE_TYPE, "variables") == (OCCURRENCES_FIRST, OCCURRENCES_LAST)
+    assert {k: v for k, v in variables.moves.items() if k in plain.moves} == plain.moves
+    assert set(variables.moves) - set(plain.moves) == {
+        *((n, m) for n in plain.nodes if plain.node_types[n] == "Name"
+          for m in (VARIABLE, OCCURRENCE_NEXT, OCCURRENCE_PREV)),
+        *((v, m) for v in variables.virtual for m in (OCCURRENCES_FIRST, OCCURRENCES_LAST)),
+    }  # fmt: skip
+    assert not set(observation_vocabulary()) - set(observation_vocabulary("variables"))
+    with pytest.raises(ValueError, match="unknown GFSA view"):
+        gfsa_view(fg, "nope")
+
+
+@pytest.mark.parametrize("view_name", VIEWS)
+def test_every_state_of_every_view_has_every_move_of_its_type(view_name):
+    for fg in (graph_for_function(SAMPLE, "f"), build_graphs(SAMPLE)[0]):
+        view = gfsa_view(fg, view_name)
+        vocabulary = set(observation_vocabulary(view_name))
+        for n in view.states:
+            schema = move_types(view.node_types[n], view_name)
+            assert schema
+            for move in schema:
+                assert view.moves[(n, move)] in view.node_types
+                assert view.observation(n, move) in vocabulary
+        assert len(view.moves) == sum(len(move_types(t, view_name)) for t in view.node_types.values())
 
 
 def test_split_subtokens_handles_snake_and_camel_case():

@@ -14,6 +14,20 @@ field, the root's parent, a node that is not in a sequence or is at its end, a n
 function's body, which is not part of the unit) is a self-loop, the *missing* move. The agent
 observes ``(node type, arrival)``, where ``arrival`` is ``"start"`` at the start node, the move
 type that led to the node, or ``"<move>/missing"`` after a missing move (it stayed put).
+
+Views (`VIEWS`; a GFSA layer records the one it was trained on):
+
+- ``"ast"`` (`DEFAULT_VIEW`) — the AST alone, as above.
+- ``"variables"`` — the AST plus one virtual node of type ``"<variable>"`` per distinct variable
+  of the unit (the text of the ``Name`` nodes that access a variable, `Access` not NONE: the
+  names LAST_READ / LAST_WRITE relate), so that the agent can find the other occurrences of the
+  same identifier, as in the GFSA paper's setting. ``Name`` gets three more moves:
+  ``variable`` (to its variable node), ``occurrence.next`` and ``occurrence.prev`` (to the next
+  / previous access of the same variable in source order); a ``Name`` that is not a variable
+  access (an attribute, a keyword, ...) has them all missing. A variable node has
+  ``occurrences.first`` and ``occurrences.last`` (its first / last access in source order).
+  Variable nodes are states of the POMDP but not graph nodes: the networkx graph is unchanged,
+  walks never start at them, and their ids (`GfsaView.virtual`) follow the graph's ids.
 """
 
 from __future__ import annotations
@@ -33,16 +47,43 @@ PREV = "prev"  # move to the previous element of the same sequence field
 START = "start"  # arrival at the start node
 MISSING_SUFFIX = "/missing"  # arrival after a move that did not apply
 
+AST_VIEW = "ast"  # the AST alone
+VARIABLES_VIEW = "variables"  # the AST plus a virtual node per variable (see the docstring)
+VIEWS = (AST_VIEW, VARIABLES_VIEW)
+DEFAULT_VIEW = AST_VIEW  # what layers without a recorded view were trained on
+
+VARIABLE_TYPE = "<variable>"  # node type of a virtual variable node (not a libcst class)
+VARIABLE = "variable"  # Name -> its variable node
+OCCURRENCE_NEXT = "occurrence.next"  # Name -> next access of the same variable (source order)
+OCCURRENCE_PREV = "occurrence.prev"  # Name -> previous access of the same variable
+OCCURRENCES_FIRST = "occurrences.first"  # variable node -> its first access
+OCCURRENCES_LAST = "occurrences.last"  # variable node -> its last access
+NAME_TYPE = "Name"  # the node type that gets the variable moves
+
 Observation = tuple[str, str]  # (node type, arrival)
+
+
+def check_view(view: str) -> str:
+    """``view`` itself; ValueError when it is not one of `VIEWS`."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown GFSA view {view!r} (choose from {', '.join(VIEWS)})")
+    return view
 
 
 @dataclass(frozen=True)
 class GfsaView:
     """The POMDP of one graph: states are AST nodes, actions are move types."""
 
-    nodes: tuple[int, ...]  # AST node ids of the graph, in id order
-    node_types: dict[int, str]  # node id -> node type (libcst class name)
+    nodes: tuple[int, ...]  # AST node ids of the graph, in id order (walks start here)
+    node_types: dict[int, str]  # node id -> node type (libcst class name, or VARIABLE_TYPE)
     moves: dict[tuple[int, str], int]  # (node, move type) -> destination (node itself if missing)
+    virtual: tuple[int, ...] = ()  # "variables" view: the variable nodes' ids (after the graph's)
+    view: str = DEFAULT_VIEW  # which view this is (`VIEWS`)
+
+    @property
+    def states(self) -> tuple[int, ...]:
+        """Every node of the POMDP: the AST nodes, then the virtual ones."""
+        return self.nodes + self.virtual
 
     def is_missing(self, node: int, move: str) -> bool:
         """True when ``move`` does not apply at ``node`` (a self-loop)."""
@@ -56,37 +97,57 @@ class GfsaView:
 
 
 @functools.cache
-def move_types(node_type: str) -> tuple[str, ...]:
-    """The move types of a node type, in a fixed order."""
+def move_types(node_type: str, view: str = DEFAULT_VIEW) -> tuple[str, ...]:
+    """The move types of a node type in ``view``, in a fixed order (the "variables" view appends
+    its moves after the AST ones, so the AST moves keep their slots)."""
+    if node_type == VARIABLE_TYPE and check_view(view) == VARIABLES_VIEW:
+        return (OCCURRENCES_FIRST, OCCURRENCES_LAST)
     out: list[str] = []
     for spec in field_specs(node_classes()[node_type]):
         if spec.is_sequence:
             out += [f"{spec.name}.first", f"{spec.name}.last"]
         else:
             out.append(spec.name)
-    return (*out, PARENT, NEXT, PREV)
+    out += [PARENT, NEXT, PREV]
+    if node_type == NAME_TYPE and check_view(view) == VARIABLES_VIEW:
+        out += [VARIABLE, OCCURRENCE_NEXT, OCCURRENCE_PREV]
+    return tuple(out)
 
 
 @functools.cache
-def all_move_types() -> tuple[str, ...]:
+def node_types_of(view: str = DEFAULT_VIEW) -> tuple[str, ...]:
+    """Every node type of ``view``, sorted: the libcst classes (and VARIABLE_TYPE)."""
+    extra = (VARIABLE_TYPE,) if check_view(view) == VARIABLES_VIEW else ()
+    return tuple(sorted((*node_classes(), *extra)))
+
+
+@functools.cache
+def all_move_types(view: str = DEFAULT_VIEW) -> tuple[str, ...]:
     """Every move type of every node type, sorted (the action vocabulary)."""
-    return tuple(sorted({m for t in node_classes() for m in move_types(t)}))
+    return tuple(sorted({m for t in node_types_of(view) for m in move_types(t, view)}))
 
 
 @functools.cache
-def observation_vocabulary() -> tuple[Observation, ...]:
-    """Every observation any graph can produce, sorted (the observation vocabulary).
+def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
+    """Every observation any graph can produce in ``view``, sorted (the observation vocabulary).
 
     ``(T, "start")`` for every type; ``(T, m + "/missing")`` for each move ``m`` of ``T``;
     ``(T, "parent")`` when ``T`` has children; ``(T, F)``, ``(T, F.first)``, ``(T, F.last)`` when
     a field ``F`` of some type may hold a ``T``; ``(T, "next")`` and ``(T, "prev")`` when some
-    sequence field may hold a ``T``.
+    sequence field may hold a ``T``. The "variables" view adds the observations of its moves:
+    ``("<variable>", "variable")``, and ``("Name", m)`` for the moves ``m`` that end at a Name.
     """
     vocabulary: set[Observation] = set()
     classes = node_classes()
+    if check_view(view) == VARIABLES_VIEW:
+        vocabulary.add((VARIABLE_TYPE, START))
+        vocabulary.update((VARIABLE_TYPE, m + MISSING_SUFFIX) for m in move_types(VARIABLE_TYPE, view))
+        vocabulary.add((VARIABLE_TYPE, VARIABLE))
+        arrivals = (OCCURRENCES_FIRST, OCCURRENCES_LAST, OCCURRENCE_NEXT, OCCURRENCE_PREV)
+        vocabulary.update((NAME_TYPE, m) for m in arrivals)
     for t, cls in classes.items():
         vocabulary.add((t, START))
-        vocabulary.update((t, m + MISSING_SUFFIX) for m in move_types(t))
+        vocabulary.update((t, m + MISSING_SUFFIX) for m in move_types(t, view))
         specs = field_specs(cls)
         if specs:
             vocabulary.add((t, PARENT))
@@ -102,8 +163,10 @@ def observation_vocabulary() -> tuple[Observation, ...]:
     return tuple(sorted(vocabulary))
 
 
-def gfsa_view(fg: FunctionGraph) -> GfsaView:
-    """The GFSA view of a graph: every (AST node, move type) with its destination."""
+def gfsa_view(fg: FunctionGraph, view: str = DEFAULT_VIEW) -> GfsaView:
+    """The GFSA view of a graph: every (node, move type) with its destination (the graph is
+    only read)."""
+    check_view(view)
     graph = fg.graph
     nodes = tuple(
         n
@@ -125,7 +188,44 @@ def gfsa_view(fg: FunctionGraph) -> GfsaView:
     for n in nodes:
         for move in move_types(node_types[n]):
             moves[(n, move)] = _destination(n, move, parent, place, fields)
-    return GfsaView(nodes, node_types, moves)
+    if view == AST_VIEW:
+        return GfsaView(nodes, node_types, moves)
+    virtual = _add_variables(fg, nodes, node_types, moves)
+    return GfsaView(nodes, node_types, moves, virtual, view)
+
+
+def _add_variables(
+    fg: FunctionGraph, nodes: tuple[int, ...], node_types: dict[int, str],
+    moves: dict[tuple[int, str], int],
+) -> tuple[int, ...]:  # fmt: skip
+    """The "variables" view's virtual nodes and moves, added to ``node_types`` and ``moves``;
+    returns the virtual node ids (one per variable, in order of first access)."""
+    graph = fg.graph
+    occurrences: dict[str, list[int]] = {}  # variable name -> its accesses in source order
+    for n in nodes:
+        if node_types[n] == NAME_TYPE:
+            data = graph.nodes[n]
+            if data["access"]:  # Access.NONE is ""
+                occurrences.setdefault(data["text"], []).append(n)
+    next_id = max(graph.nodes, default=-1) + 1
+    virtual: list[int] = []
+    variable_of: dict[int, int] = {}
+    for accesses in occurrences.values():
+        v = next_id + len(virtual)
+        virtual.append(v)
+        node_types[v] = VARIABLE_TYPE
+        moves[(v, OCCURRENCES_FIRST)] = accesses[0]
+        moves[(v, OCCURRENCES_LAST)] = accesses[-1]
+        for k, n in enumerate(accesses):
+            variable_of[n] = v
+            moves[(n, OCCURRENCE_NEXT)] = accesses[k + 1] if k + 1 < len(accesses) else n
+            moves[(n, OCCURRENCE_PREV)] = accesses[k - 1] if k > 0 else n
+    for n in nodes:
+        if node_types[n] == NAME_TYPE:
+            moves[(n, VARIABLE)] = variable_of.get(n, n)
+            moves.setdefault((n, OCCURRENCE_NEXT), n)
+            moves.setdefault((n, OCCURRENCE_PREV), n)
+    return tuple(virtual)
 
 
 def _destination(

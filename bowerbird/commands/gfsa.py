@@ -6,7 +6,9 @@ training packages of the corpus split (`learners/lm/corpus.py`: the standard lib
 the held-out packages; `--repo` or `--files` train on other code instead). DIR receives the
 layer (`config.json` + `model.safetensors`, saved at every log point) and `train_state.json`
 (settings, wall time, loss curve). Calling it again with the same settings resumes up to
-`--steps` (a fresh optimizer; the weights continue).
+`--steps` (a fresh optimizer; the weights continue). `--view variables` gives the agent one
+virtual node per variable with moves between the occurrences of the same variable
+(`analysis/graphs/gfsa_view.py`); the checkpoint records the view, and `eval gfsa` uses it.
 
 `eval gfsa --repo PATH` evaluates a trained layer (`--model DIR`, default the shipped one in
 `learners/checkpoints/gfsa`) on the repository's functions against the builder's edges:
@@ -35,7 +37,10 @@ DEFAULT_KINDS = ("CFG_NEXT", "LAST_READ", "LAST_WRITE")
 STATE_FILE = "train_state.json"
 # settings that must match when a training run is resumed
 RESUME_KEYS = ("kinds", "functions", "max_nodes", "states", "lr", "focal_gamma", "positive_weight",
-               "platt_scale", "finish_bias", "seed", "per_file", "data")  # fmt: skip
+               "platt_scale", "finish_bias", "seed", "per_file", "data", "view")  # fmt: skip
+# the value of a resume setting in a train_state.json written before the setting existed
+RESUME_DEFAULTS = {"view": "ast"}
+VIEW_CHOICES = ("ast", "variables")  # gfsa_view.VIEWS (not imported: the parser stays light)
 
 
 # --- parsers -------------------------------------------------------------------------------------
@@ -74,6 +79,9 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--focal-gamma", type=float, default=0.0)
     parser.add_argument("--positive-weight", type=float, default=1.0)
     parser.add_argument("--finish-bias", type=float, default=0.0, help="initial logit offset of FINISH")
+    parser.add_argument("--view", choices=VIEW_CHOICES, default=VIEW_CHOICES[0],
+                        help="the agent's POMDP: the AST alone (ast, default), or the AST plus a node "
+                             "per variable and moves between its occurrences (variables)")
     parser.add_argument("--platt-scale", action=argparse.BooleanOptionalAction, default=True,
                         help="learn a scale and shift of logit(A) per edge type (one-to-many edges)")
     parser.add_argument("--log-every", type=int, default=25, help="steps between curve points and saves")
@@ -202,10 +210,10 @@ def collect_graphs(
     return graphs, counts
 
 
-def _examples(graphs: Iterable, kinds: Sequence, max_nodes: int) -> list:
+def _examples(graphs: Iterable, kinds: Sequence, max_nodes: int, view: str = "ast") -> list:
     from bowerbird.learners.gfsa.targets import make_examples
 
-    return make_examples(graphs, kinds, max_nodes)
+    return make_examples(graphs, kinds, max_nodes, view)
 
 
 def _setup_torch(args: argparse.Namespace) -> str:
@@ -227,7 +235,7 @@ def _settings(args: argparse.Namespace, kinds: Sequence, data: str) -> dict:
             "states": args.states, "lr": args.lr, "focal_gamma": args.focal_gamma,
             "positive_weight": args.positive_weight, "platt_scale": args.platt_scale,
             "finish_bias": args.finish_bias, "seed": args.seed, "per_file": args.per_file, "data": data,
-            "steps": args.steps}  # fmt: skip
+            "view": args.view, "steps": args.steps}  # fmt: skip
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -244,7 +252,8 @@ def run_train(args: argparse.Namespace) -> int:
     state = json.loads(state_path.read_text()) if state_path.exists() else None
     if state is not None:
         saved = state["settings"]
-        clash = {k: (saved.get(k), settings[k]) for k in RESUME_KEYS if saved.get(k) != settings[k]}
+        clash = {k: (saved.get(k, RESUME_DEFAULTS.get(k)), settings[k]) for k in RESUME_KEYS
+                 if saved.get(k, RESUME_DEFAULTS.get(k)) != settings[k]}  # fmt: skip
         if clash:
             raise UsageError(f"{out} was started with other settings ({clash}: saved, given); "
                              "resume with those, or use a new --out")  # fmt: skip
@@ -262,7 +271,7 @@ def run_train(args: argparse.Namespace) -> int:
     started = time.monotonic()
     graphs, counts = collect_graphs(files, args.functions, args.max_nodes, args.seed, args.per_file,
                                     "reading training functions")  # fmt: skip
-    examples = _examples(graphs, kinds, args.max_nodes)
+    examples = _examples(graphs, kinds, args.max_nodes, args.view)
     collect_seconds = time.monotonic() - started
     if not examples:
         raise UsageError(f"no training functions of at most {args.max_nodes} AST nodes in {data}")
@@ -274,11 +283,14 @@ def run_train(args: argparse.Namespace) -> int:
             layer, _ = load_layer(out)
         except ValueError as error:
             raise UsageError(str(error)) from None
+        if layer.config.view != args.view:
+            raise UsageError(f"{out} holds a layer for the {layer.config.view!r} view, not --view {args.view}")
         print(f"resuming {out} at step {state['step']}", file=sys.stderr)
     else:
         torch.manual_seed(args.seed)
         layer = GfsaLayer(GfsaConfig(num_edge_types=len(kinds), num_states=args.states,
-                                     finish_bias=args.finish_bias, platt_scale=args.platt_scale))  # fmt: skip
+                                     finish_bias=args.finish_bias, platt_scale=args.platt_scale,
+                                     view=args.view))  # fmt: skip
         state = {"settings": settings, "step": 0, "seconds": 0.0, "curve": [], "sessions": []}
     layer.to(device)
     done = state["step"]
@@ -319,6 +331,7 @@ def _train_report(args: argparse.Namespace, out: Path, state: dict) -> int:
     summary = {"out": str(out), "step": state["step"], "steps": state["settings"]["steps"],
                "seconds": state["seconds"], "functions": state.get("functions"),
                "kinds": state["settings"]["kinds"],
+               "view": state["settings"].get("view", RESUME_DEFAULTS["view"]),
                "loss": state["curve"][-1]["loss"] if state["curve"] else None}  # fmt: skip
     if args.json:
         print_json(summary)
@@ -377,7 +390,8 @@ def run_eval(args: argparse.Namespace) -> int:
     files = repo_files(root)
     graphs, counts = collect_graphs(files, args.functions, args.max_nodes, args.seed,
                                     label=f"reading {root.name}")  # fmt: skip
-    examples = _examples(graphs, [EdgeType[k] for k in model_kinds], args.max_nodes)
+    view = layer.config.view  # the view the layer was trained on ("ast" for older checkpoints)
+    examples = _examples(graphs, [EdgeType[k] for k in model_kinds], args.max_nodes, view)
     if not examples:
         raise UsageError(f"{root}: no functions of at most {args.max_nodes} AST nodes "
                          f"({counts['files']} Python files parsed)")  # fmt: skip
@@ -385,13 +399,16 @@ def run_eval(args: argparse.Namespace) -> int:
     result = _select(evaluate_layer(layer, examples, args.threshold), kinds)
     gfsa_seconds = time.monotonic() - started
     summary = {"functions": result["functions"], "edges": result["edges"], "repo": str(root),
-               "model": str(folder), "threshold": args.threshold, "max_nodes": args.max_nodes,
+               "model": str(folder), "view": view, "threshold": args.threshold, "max_nodes": args.max_nodes,
                "files": counts["files"],
                "skipped": {k: v for k, v in counts.items() if k != "files"},
                "seconds": gfsa_seconds}  # fmt: skip
     if args.baselines:
+        # the baselines read the AST from the default view's encoding, on the same functions
+        test = examples if view == "ast" else _examples(graphs, [EdgeType[k] for k in model_kinds],
+                                                        args.max_nodes)  # fmt: skip
         summary["methods"] = {"gfsa": {"edges": result["edges"]},
-                              **_baselines(args, train_data, kinds, examples, device)}  # fmt: skip
+                              **_baselines(args, train_data, kinds, test, device)}  # fmt: skip
     summary["seconds"] = time.monotonic() - started
     if args.json:
         print_json(summary)
@@ -443,7 +460,7 @@ def _restrict(example, kinds: Sequence):
 def _print_table(summary: dict) -> None:
     methods = summary.get("methods") or {"gfsa": {"edges": summary["edges"]}}
     print(f"{summary['repo']}: {summary['functions']} functions (<= {summary['max_nodes']} AST nodes), "
-          f"model {summary['model']}, threshold {summary['threshold']}")  # fmt: skip
+          f"model {summary['model']} ({summary['view']} view), threshold {summary['threshold']}")  # fmt: skip
     print(f"{'kind':<12} {'method':<12} {'precision':>9} {'recall':>9} {'F1':>9}")
     for kind in summary["edges"]:
         for name, m in methods.items():

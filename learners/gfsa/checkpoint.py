@@ -1,5 +1,8 @@
 """GFSA checkpoints: a folder with ``config.json`` (`GfsaConfig` plus the target kinds) and
-``model.safetensors`` (the policy's logit table). Never pickle."""
+``model.safetensors`` (the policy's logit table). Never pickle.
+
+``config.json``'s ``gfsa.view`` is the GFSA view the layer was trained on (its observation
+vocabulary); a config without it (saved before views existed) is the default view, "ast"."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ def save_layer(layer: GfsaLayer, folder: str | Path, kinds: Sequence[str] = ()) 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     meta = {"gfsa": layer.config.to_dict(), "kinds": [str(k) for k in kinds],
-            "vocabulary": vocabulary_digest()}  # fmt: skip
+            "vocabulary": vocabulary_digest(layer.config.view)}  # fmt: skip
     (folder / CONFIG).write_text(json.dumps(meta, indent=2) + "\n")
     tensors = {k: v.detach().contiguous().cpu() for k, v in layer.state_dict().items()}
     save_file(tensors, str(folder / WEIGHTS))
@@ -33,11 +36,12 @@ def load_layer(folder: str | Path) -> tuple[GfsaLayer, list[str]]:
     vocabulary or the move slots changed since it was saved (the table would not match)."""
     folder = Path(folder)
     meta = json.loads((folder / CONFIG).read_text())
-    if meta["vocabulary"] != vocabulary_digest():
+    config = GfsaConfig(**meta["gfsa"])  # no "view": the default view
+    if meta["vocabulary"] != vocabulary_digest(config.view):
         raise ValueError(
-            f"{folder}: saved for observation vocabulary {meta['vocabulary']}, "
-            f"the graph builder now has {vocabulary_digest()}"
+            f"{folder}: saved for observation vocabulary {meta['vocabulary']} "
+            f"({config.view!r} view), the graph builder now has {vocabulary_digest(config.view)}"
         )
-    layer = GfsaLayer(GfsaConfig(**meta["gfsa"]))
+    layer = GfsaLayer(config)
     layer.load_state_dict(load_file(str(folder / WEIGHTS)))
     return layer, list(meta["kinds"])

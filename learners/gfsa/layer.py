@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from bowerbird.analysis.graphs.gfsa_view import DEFAULT_VIEW, check_view
+
 from .absorbing import expected_visits
 from .encoding import GfsaEncoding
 from .policy import FiniteStatePolicy
@@ -44,6 +46,10 @@ class GfsaConfig:
     backtrack_bias: float = 0.0  # initial logit offset of BACKTRACK
     init_scale: float = 0.01  # std of the initial logits
     platt_scale: bool = False  # learn a scale and shift of logit(A) per edge type
+    view: str = DEFAULT_VIEW  # the GFSA view (`gfsa_view.VIEWS`); configs saved without one: "ast"
+
+    def __post_init__(self) -> None:
+        check_view(self.view)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,12 +67,15 @@ def finish_adjacency(
     move: torch.Tensor, finish: torch.Tensor, enc: GfsaEncoding, solver: str,
     tol: float = 1e-6, max_iters: int = 2000,
 ) -> torch.Tensor:  # fmt: skip
-    """A (N, N) for one edge type from its policy: move (P, S, K, S), finish (P, S)."""
+    """A (N, N) for one edge type from its policy: move (P, S, K, S), finish (P, S). FINISHing
+    at a virtual node ("variables" view) adds no edge: it counts like a BACKTRACK."""
     y0 = start_distribution(enc, move.shape[1], move.dtype)
     visits = expected_visits(move, y0, enc.successor, solver, tol, max_iters)  # (N, P, S)
     at_position = (visits * finish).sum(-1)  # (N, P): P(finish at position p)
-    out = torch.zeros(enc.num_nodes, enc.num_nodes, dtype=move.dtype, device=move.device)
-    return out.index_add(1, enc.position_node, at_position)
+    n = enc.num_nodes
+    out = torch.zeros(n, n + enc.num_virtual, dtype=move.dtype, device=move.device)
+    out = out.index_add(1, enc.position_node, at_position)
+    return out[:, :n] if enc.num_virtual else out
 
 
 class GfsaLayer(nn.Module):
@@ -77,7 +86,7 @@ class GfsaLayer(nn.Module):
         self.config = config
         self.policy = FiniteStatePolicy(
             config.num_edge_types, config.num_states, config.finish_bias,
-            config.backtrack_bias, config.init_scale,
+            config.backtrack_bias, config.init_scale, config.view,
         )  # fmt: skip
         if config.platt_scale:
             self.scale = nn.Parameter(torch.ones(config.num_edge_types))
@@ -91,6 +100,9 @@ class GfsaLayer(nn.Module):
         return "dense" if transient <= self.config.dense_max_states else "fixed_point"
 
     def forward(self, enc: GfsaEncoding) -> torch.Tensor:
+        if enc.view != self.config.view:
+            raise ValueError(f"the layer was made for the {self.config.view!r} GFSA view, "
+                             f"the graph was encoded in the {enc.view!r} view")  # fmt: skip
         probs = self.policy(enc.position_obs)
         solver = self.solver_for(enc)
         return torch.stack([

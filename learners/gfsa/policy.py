@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from bowerbird.analysis.graphs.gfsa_view import DEFAULT_VIEW
+
 from .encoding import max_moves, num_observations, slot_mask
 
 
@@ -36,19 +38,19 @@ class FiniteStatePolicy(nn.Module):
 
     def __init__(
         self, num_edge_types: int, num_states: int, finish_bias: float = 0.0,
-        backtrack_bias: float = 0.0, init_scale: float = 0.01,
+        backtrack_bias: float = 0.0, init_scale: float = 0.01, view: str = DEFAULT_VIEW,
     ) -> None:  # fmt: skip
         super().__init__()
         self.num_states = num_states  # S
-        self.num_slots = max_moves()  # K
+        self.num_slots = max_moves(view)  # K
         logits = init_scale * torch.randn(
-            num_edge_types, num_observations(), num_states, self.num_slots * num_states + 2
+            num_edge_types, num_observations(view), num_states, self.num_slots * num_states + 2
         )
         logits[..., -2] += finish_bias
         logits[..., -1] += backtrack_bias
         self.logits = nn.Parameter(logits)  # (E, O, S, K*S + 2)
         # (O, K*S + 2): False where a slot does not exist at the observation's node type
-        allowed = slot_mask().repeat_interleave(num_states, dim=1)
+        allowed = slot_mask(view).repeat_interleave(num_states, dim=1)
         allowed = torch.cat([allowed, torch.ones(allowed.shape[0], 2, dtype=torch.bool)], dim=1)
         self.register_buffer("allowed", allowed, persistent=False)
 

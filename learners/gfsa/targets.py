@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from bowerbird.analysis.graphs import EdgeType, FunctionGraph
-from bowerbird.analysis.graphs.gfsa_view import gfsa_view
+from bowerbird.analysis.graphs.gfsa_view import DEFAULT_VIEW, gfsa_view
 
 from .encoding import GfsaEncoding, encode
 
@@ -48,18 +48,19 @@ def target_adjacency(
 
 def make_examples(
     graphs: Iterable[FunctionGraph], kinds: Sequence[EdgeType],
-    max_nodes: int = DEFAULT_MAX_NODES,
+    max_nodes: int = DEFAULT_MAX_NODES, view: str = DEFAULT_VIEW,
 ) -> list[Example]:  # fmt: skip
-    """Examples for the graphs of at most ``max_nodes`` AST nodes (larger ones are skipped)."""
+    """Examples in GFSA view ``view`` for the graphs of at most ``max_nodes`` AST nodes (larger
+    ones are skipped; virtual nodes of the view do not count)."""
     kinds = tuple(kinds)
     out: list[Example] = []
     skipped = 0
     for fg in graphs:
-        view = gfsa_view(fg)
-        if len(view.nodes) > max_nodes:
+        pomdp = gfsa_view(fg, view)
+        if len(pomdp.nodes) > max_nodes:
             skipped += 1
             continue
-        enc = encode(view)
+        enc = encode(pomdp)
         out.append(Example(f"{fg.path}:{fg.qualname}", enc, target_adjacency(fg, enc, kinds), kinds))
     if skipped:
         logger.info("skipped %d graphs with more than %d AST nodes", skipped, max_nodes)
