@@ -236,3 +236,10 @@ def test_eval_with_baselines_of_a_variables_model(repo, tmp_path, capsys):
     result = json.loads(captured.out)
     assert result["view"] == "variables"
     assert set(result["methods"]) == {"gfsa", "gnn", "random_walk"}
+
+
+def test_the_view_choices_are_the_views_of_the_gfsa_view():
+    from bowerbird.analysis.graphs.gfsa_view import DEFAULT_VIEW, VIEWS
+
+    assert gfsa_command.VIEW_CHOICES == VIEWS
+    assert gfsa_command.VIEW_CHOICES[0] == DEFAULT_VIEW == gfsa_command.RESUME_DEFAULTS["view"]
