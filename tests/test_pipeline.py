@@ -104,8 +104,9 @@ def test_unavailable_backends_say_what_to_do(tmp_path):
 def test_the_embedded_model_ships_and_loads():
     backend = load_backend("embedded")
     assert backend.model.endswith("code-lm")
-    assert backend.fim.family == "starcoder" and backend.context_tokens == 512
+    assert backend.fim is None and backend.context_tokens == 512  # its bowerbird.json: left to right
     assert backend.counter.count("def area(self):") > 0
+    assert load_backend("embedded", fim=True).fim.family == "starcoder"  # the tokenizer has the tokens
 
 
 def test_complete_command_prints_the_design_shape(tiny_model, tmp_path, capsys):

@@ -82,13 +82,19 @@ The server cuts the last token before the cursor and makes the model write it (`
 | package | holes | exact match, plain | exact match, healed | edit sim., plain | edit sim., healed |
 |---|---|---|---|---|---|
 """ + "\n".join(healing) + "\n") if healing else ""
+    prompts = "" if not evaluation else (
+        "Prompts as the server composes them for this checkpoint: "
+        + ("healed (the partial word at the cursor rewritten by the model)" if all(r.get("healed_prompts") for r in evaluation)
+           else "not healed")
+        + ", " + ("left to right" if all(r.get("fim") is None and "fim" in r for r in evaluation) else "fill-in-the-middle")
+        + ".\n")
     last_lr = state["curve"][-1]["lr"] if state["curve"] else None
     cut = (f"| schedule | cosine over {config['steps']} steps, stopped by the time limit at step {state['step']} "
            f"(learning rate then {last_lr:.1e}, not yet at its floor of {config['lr'] * 0.1:.1e}) |\n"
            if state["step"] < config["steps"] and last_lr is not None else "")
     card = f"""# code-lm: Bowerbird's embedded code model
 
-A small GPT-2-style decoder trained by `bowerbird train lm` ({state['device']}), shipped so that
+A small GPT-2-style decoder trained by `bowerbird train lm` on {state['device']}, shipped so that
 completions work with no download and run on a laptop's CPU. It is small: read the numbers below.
 
 | | |
@@ -106,7 +112,7 @@ completions work with no download and run on a laptop's CPU. It is small: read t
 Exact match of the rest of the line (greedy, teacher-forced check) with a bootstrap 95%
 interval, the change relative to `in_file`, and edit similarity. `fixed_best` is chosen on a
 calibration half of each package's holes and reported on the other half.
-
+{prompts}
 | package | holes | method | exact match [95% CI] | vs in_file | edit similarity |
 |---|---|---|---|---|---|
 {chr(10).join(rows)}
