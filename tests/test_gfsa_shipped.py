@@ -9,21 +9,20 @@ from bowerbird.cli import main
 from bowerbird.commands.gfsa import default_model_folder
 
 CODE = '''
-def total(items, limit):
-    s = 0
-    for item in items:
-        if item > limit:
-            break
-        s += item
-    return s
+def count_words(lines):
+    counts = {}
+    for line in lines:
+        for word in line.split():
+            if not word:
+                continue
+            counts[word] = counts.get(word, 0) + 1
+    return counts
 
 
-def clamp(v, lo, hi):
-    if v < lo:
-        v = lo
-    elif v > hi:
-        v = hi
-    return v
+def read_first(path):
+    with open(path) as handle:
+        first = handle.readline()
+    return first.strip()
 
 
 def find(xs, target):
@@ -53,5 +52,5 @@ def test_the_shipped_layer_reproduces_control_flow_on_unseen_code(tmp_path, caps
     assert main(["eval", "gfsa", "--repo", str(tmp_path / "repo"), "--kinds", "CFG_NEXT", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["functions"] == 4
-    edges = report["edges"]["CFG_NEXT"]  # 0.90 when shipped (try/finally is the hard part)
+    edges = report["edges"]["CFG_NEXT"]  # 0.91 when shipped
     assert edges["f1"] >= 0.85 and edges["precision"] >= 0.8 and edges["recall"] >= 0.8
