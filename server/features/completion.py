@@ -13,6 +13,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from bowerbird.server import gc_policy
 from bowerbird.server.app import BowerbirdServer
 from bowerbird.server.progress import with_progress
 
@@ -34,6 +35,7 @@ async def load_model(ls: BowerbirdServer) -> None:
     if not options.enabled or not ls.models.needs_load(options):
         return
     error = await with_progress(ls, "Loading model", lambda report: ls.models.load(options))
+    gc_policy.apply("model loaded")  # freeze the model and tokenizer (and reclaim a replaced one)
     if error:
         ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"Bowerbird: {error}"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from bowerbird.server import gc_policy
 from bowerbird.server.app import BowerbirdServer
 from bowerbird.server.features.completion import load_model
 from bowerbird.server.features.indexing import index_all
@@ -23,6 +24,7 @@ def register(server: BowerbirdServer) -> None:
         ls.workspaces = Workspaces(ls.index_dir())
         for path in _workspace_paths(ls):
             ls.workspaces.add(path)
+        gc_policy.apply("started")  # the analysis modules are imported now; the model follows
         ls.spawn(index_all(ls))
         ls.spawn(load_model(ls))
 
