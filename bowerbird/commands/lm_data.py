@@ -42,7 +42,7 @@ def run_bundle(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.bundle import write_bundle
     from bowerbird.learners.lm.corpus import HELD_OUT, MAX_FILE_BYTES
 
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(_tokenizer_folder(args.tokenizer))
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(checkpoint_folder(args.tokenizer, "--tokenizer", ("tokenizer.json",)))
     files = training_files(args.package_cap, args.seed)
     examples = rlpg_examples(args.out.parent / (args.out.name + ".index"), tokenizer, args.block, args.rlpg,
                              args.seed, args.per_file, fim=args.rlpg_format == "fim")
@@ -60,12 +60,13 @@ def run_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tokenizer_folder(value: str) -> Path:
+def checkpoint_folder(value: str, option: str, needs: tuple[str, ...]) -> Path:
+    """`value` as a checkpoint folder ('embedded': the shipped model's) holding `needs`."""
     from bowerbird.learners.lm.loading import embedded_folder
 
     folder = embedded_folder() if value == "embedded" else Path(value)
-    if not (folder / "tokenizer.json").exists():
-        raise UsageError(f"--tokenizer {value}: no tokenizer.json there")
+    if not all((folder / name).exists() for name in needs):
+        raise UsageError(f"{option} {value}: not a checkpoint folder (needs {' and '.join(needs)})")
     return folder
 
 

@@ -90,19 +90,20 @@ def run(args: argparse.Namespace) -> int:
         if {k: v for k, v in saved.items() if k != "steps"} != {k: v for k, v in vars(config).items() if k != "steps"}:
             raise UsageError(f"{folder} was started with other settings ({saved}); resume with those, or use a new --run")
     if args.init_from and not state_file.exists():
-        _warm_start(folder, _init_folder(args.init_from), config)
+        _warm_start(folder, lm_data.checkpoint_folder(args.init_from, "--init-from", ("config.json", "tokenizer.json")), config)
     data_file = folder / "data.npy"
     texts = bundle_rlpg = None
     if not data_file.exists() or not (folder / "tokenizer" / "tokenizer.json").exists():
         texts, bundle_rlpg = lm_data.load_texts(args)
     tokenizer = _tokenizer(folder, config, texts)
-    if not data_file.exists():
+    if data_file.exists():
+        sequences = np.load(data_file)
+    else:
         sequences = _prepare(folder, tokenizer, config, args, texts, bundle_rlpg)
         with open(folder / "data.npy.partial", "wb") as partial:  # a kill never leaves half a file
             np.save(partial, sequences)
         (folder / "data.npy.partial").replace(data_file)
-        del texts, sequences
-    sequences = np.load(data_file)
+    del texts
 
     def report(point: dict) -> None:
         print(f"step {point['step']:>6}  tokens {point['tokens']:>10,}  loss {point['loss']:.3f}  lr {point['lr']:.2e}",
@@ -117,15 +118,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{folder}: step {summary['step']}, {summary['tokens']:,} tokens, loss {summary['loss']}")
     return 0
-
-
-def _init_folder(value: str) -> Path:
-    from bowerbird.learners.lm.loading import embedded_folder
-
-    folder = embedded_folder() if value == "embedded" else Path(value)
-    if not (folder / "config.json").exists() or not (folder / "tokenizer.json").exists():
-        raise UsageError(f"--init-from {value}: not a checkpoint folder (needs config.json and tokenizer.json)")
-    return folder
 
 
 def _warm_start(folder: Path, source: Path, config) -> None:

@@ -53,7 +53,9 @@ def ship(run: Path, destination: Path, evaluation: list[dict], notes: str = "", 
     model.to(torch.float16).save_pretrained(destination)
     tokenizer.save_pretrained(destination)
     if settings:
-        (destination / "bowerbird.json").write_text(json.dumps(settings, indent=1) + "\n")
+        from bowerbird.learners.lm.hf import SETTINGS_FILE
+
+        (destination / SETTINGS_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     (destination / "loss_curve.svg").write_text(loss_curve_svg(state["curve"]))
     (destination / "train_state.json").write_text(json.dumps(
         {k: state[k] for k in ("step", "tokens", "seconds", "config", "device")} | {"curve": state["curve"]}, indent=1))

@@ -80,6 +80,7 @@ def learning_rate(step: int, config: TrainConfig) -> float:
 
 
 PROBE_STEPS = 20  # steps timed (after a few to warm up) before --fit-schedule sets the schedule's length
+_SAVE_RESERVE_SECONDS = 15  # kept back from --minutes for the last checkpoint and snapshots
 
 
 def fitted_steps(done: int, seconds_per_step: float, seconds_left: float, warmup: int) -> int:
@@ -202,9 +203,6 @@ def _save(run: Path, model, tokenizer, optimizer, state: dict, elapsed: float) -
     (run / "optimizer.pt.tmp").replace(run / "optimizer.pt")
     (run / "train_state.json").write_text(json.dumps(state, indent=1))
     logger.info("checkpoint at step %d (%d tokens)", state["step"], state["tokens"])
-
-
-_SAVE_RESERVE_SECONDS = 15  # kept back from --minutes for the last checkpoint and snapshots
 
 
 def _snapshot(folder: Path, model, tokenizer, state: dict) -> None:
