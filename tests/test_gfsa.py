@@ -69,18 +69,18 @@ def random_chain(positions=6, states=2, slots=3, starts=3, seed=0):
 # --- encoding -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("view_name", ["ast", "variables"])
+@pytest.mark.parametrize("view_name", ["ast", "variables", "accesses"])
 def test_encoding_successors_follow_the_views_moves(view_name):
     view = gfsa_view(tiny_graph(), view_name)
     enc = encode(view)
     ids = observation_ids(view_name)
     assert enc.view == view_name and enc.num_nodes == len(view.nodes)
-    assert enc.num_virtual == len(view.virtual) == (2 if view_name == "variables" else 0)  # x, y
+    assert enc.num_virtual == len(view.virtual) == (0 if view_name == "ast" else 2)  # x, y
     assert int(enc.position_node.max()) == len(view.states) - 1
     for i, node in enumerate(view.nodes):
         p = int(enc.start[i])
         assert int(enc.position_node[p]) == i
-        assert int(enc.position_obs[p]) == ids[(view.node_types[node], "start")]
+        assert int(enc.position_obs[p]) == ids[(view.observed_type(node), "start")]
     for p in range(enc.num_positions):  # every position, virtual nodes' included
         node = view.states[int(enc.position_node[p])]
         for k, move in enumerate(move_types(view.node_types[node], view_name)):
@@ -98,6 +98,7 @@ def test_default_vocabulary_digest_is_the_one_from_before_views():
     assert vocabulary_digest() == hashlib.sha256(text.encode()).hexdigest()[:16]
     assert vocabulary_digest("ast") == vocabulary_digest()
     assert vocabulary_digest("variables") != vocabulary_digest()
+    assert vocabulary_digest("accesses") not in (vocabulary_digest(), vocabulary_digest("variables"))
 
 
 # --- the linear system and its implicit gradients -----------------------------------------
@@ -189,7 +190,7 @@ def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
     counts = torch.zeros(n, n)
     for s, node in enumerate(view.nodes):
         here = torch.full((walks,), s)
-        obs = torch.full((walks,), ids[(view.node_types[node], "start")])
+        obs = torch.full((walks,), ids[(view.observed_type(node), "start")])
         state = torch.zeros(walks, dtype=torch.long)
         alive = torch.ones(walks, dtype=torch.bool)
         while alive.any():
@@ -206,7 +207,7 @@ def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
     return counts[: len(view.nodes), : len(view.nodes)] / walks
 
 
-@pytest.mark.parametrize("view_name", ["ast", "variables"])
+@pytest.mark.parametrize("view_name", ["ast", "variables", "accesses"])
 def test_absorbing_solve_matches_monte_carlo_rollouts(view_name):
     view = gfsa_view(tiny_graph(), view_name)
     enc = encode(view)

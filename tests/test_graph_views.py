@@ -124,6 +124,7 @@ def test_every_ast_node_has_every_move_of_its_type():
                 assert (n, move) in view.moves
                 assert view.moves[(n, move)] in view.node_types
                 assert view.observation(n, move) in vocabulary
+            assert (view.observed_type(n), "start") in vocabulary
         assert len(view.moves) == sum(len(move_types(t)) for t in view.node_types.values())
 
 
@@ -252,6 +253,24 @@ def test_variables_view_keeps_the_ast_moves_and_the_default_view_is_unchanged():
         gfsa_view(fg, "nope")
 
 
+def test_accesses_view_observes_how_each_name_accesses_its_variable():
+    fg, variables, names, var = variables_view()
+    view = gfsa_view(fg, "accesses")
+    assert view.view == "accesses" and view.virtual == variables.virtual
+    assert view.moves == variables.moves and view.node_types == variables.node_types
+    expected = {("a", 1, 6): "Name:write", ("a", 2, 8): "Name:read", ("a", 3, 4): "Name:read",
+                ("b", 1, 9): "Name:write", ("b", 3, 14): "Name:read", ("x", 2, 4): "Name:write",
+                ("x", 3, 10): "Name:read", ("x", 4, 11): "Name:read",
+                ("f", 1, 4): "Name", ("y", 3, 6): "Name"}  # fmt: skip
+    assert {key: view.observed_type(names[key]) for key in names} == expected
+    assert view.observation(names[("x", 3, 10)], OCCURRENCE_PREV) == ("Name:write", OCCURRENCE_PREV)
+    assert view.observation(var["a"], OCCURRENCES_LAST) == ("Name:read", OCCURRENCES_LAST)
+    assert variables.observed_type(names[("x", 2, 4)]) == "Name"  # the variables view does not tell
+    assert move_types("Name:write", "accesses") == move_types("Name", "accesses")
+    augmented = gfsa_view(graph_for_function("def g(n):\n    n += 1\n", "g"), "accesses")
+    assert "Name:readwrite" in augmented.observed.values()
+
+
 @pytest.mark.parametrize("view_name", VIEWS)
 def test_every_state_of_every_view_has_every_move_of_its_type(view_name):
     for fg in (graph_for_function(SAMPLE, "f"), build_graphs(SAMPLE)[0]):
@@ -263,6 +282,7 @@ def test_every_state_of_every_view_has_every_move_of_its_type(view_name):
             for move in schema:
                 assert view.moves[(n, move)] in view.node_types
                 assert view.observation(n, move) in vocabulary
+            assert (view.observed_type(n), "start") in vocabulary
         assert len(view.moves) == sum(len(move_types(t, view_name)) for t in view.node_types.values())
 
 

@@ -28,6 +28,13 @@ Views (`VIEWS`; a GFSA layer records the one it was trained on):
   ``occurrences.first`` and ``occurrences.last`` (its first / last access in source order).
   Variable nodes are states of the POMDP but not graph nodes: the networkx graph is unchanged,
   walks never start at them, and their ids (`GfsaView.virtual`) follow the graph's ids.
+- ``"accesses"`` — the "variables" view in which the agent also observes how a ``Name`` accesses
+  its variable: a variable access is observed as type ``"Name:read"``, ``"Name:write"`` or
+  ``"Name:readwrite"`` (`Access`), as Python's own ``ast`` shows it in ``Name.ctx`` (``Load``,
+  ``Store``, ``Del``), the AST of the GFSA paper. Without it the agent must climb to the
+  assignment above a name to tell a read from a write. The moves are those of ``Name``
+  (`base_type`); `GfsaView.node_types` keeps the libcst class, `GfsaView.observed_type` gives
+  the observed one.
 """
 
 from __future__ import annotations
@@ -49,7 +56,9 @@ MISSING_SUFFIX = "/missing"  # arrival after a move that did not apply
 
 AST_VIEW = "ast"  # the AST alone
 VARIABLES_VIEW = "variables"  # the AST plus a virtual node per variable (see the docstring)
-VIEWS = (AST_VIEW, VARIABLES_VIEW)
+ACCESSES_VIEW = "accesses"  # "variables", and a Name's access kind is observed (see the docstring)
+VIEWS = (AST_VIEW, VARIABLES_VIEW, ACCESSES_VIEW)
+_WITH_VARIABLES = (VARIABLES_VIEW, ACCESSES_VIEW)  # the views with virtual variable nodes
 DEFAULT_VIEW = AST_VIEW  # what layers without a recorded view were trained on
 
 VARIABLE_TYPE = "<variable>"  # node type of a virtual variable node (not a libcst class)
@@ -59,6 +68,8 @@ OCCURRENCE_PREV = "occurrence.prev"  # Name -> previous access of the same varia
 OCCURRENCES_FIRST = "occurrences.first"  # variable node -> its first access
 OCCURRENCES_LAST = "occurrences.last"  # variable node -> its last access
 NAME_TYPE = "Name"  # the node type that gets the variable moves
+ACCESS_SEPARATOR = ":"  # "accesses" view: observed type of a variable access, "Name:<access>"
+ACCESS_TYPES = tuple(f"{NAME_TYPE}{ACCESS_SEPARATOR}{a}" for a in ("read", "write", "readwrite"))
 
 Observation = tuple[str, str]  # (node type, arrival)
 
@@ -80,6 +91,15 @@ class GfsaView:
     virtual: tuple[int, ...] = ()  # "variables" view: the variable nodes' ids (after the graph's)
     view: str = DEFAULT_VIEW  # which view this is (`VIEWS`)
 
+    observed: dict[int, str] | None = None  # "accesses" view: node -> observed type, where it differs
+
+    def observed_type(self, node: int) -> str:
+        """The type the agent observes at ``node``: its node type, except for a variable access in
+        the "accesses" view (``"Name:read"``, ...)."""
+        if self.observed and node in self.observed:
+            return self.observed[node]
+        return self.node_types[node]
+
     @property
     def states(self) -> tuple[int, ...]:
         """Every node of the POMDP: the AST nodes, then the virtual ones."""
@@ -93,14 +113,20 @@ class GfsaView:
         """What the agent observes after taking ``move`` from ``node``."""
         destination = self.moves[(node, move)]
         arrival = move + MISSING_SUFFIX if destination == node else move
-        return (self.node_types[destination], arrival)
+        return (self.observed_type(destination), arrival)
+
+
+def base_type(node_type: str) -> str:
+    """The libcst class of an observed type (``"Name:read"`` -> ``"Name"``; others unchanged)."""
+    return node_type.partition(ACCESS_SEPARATOR)[0]
 
 
 @functools.cache
 def move_types(node_type: str, view: str = DEFAULT_VIEW) -> tuple[str, ...]:
-    """The move types of a node type in ``view``, in a fixed order (the "variables" view appends
-    its moves after the AST ones, so the AST moves keep their slots)."""
-    if node_type == VARIABLE_TYPE and check_view(view) == VARIABLES_VIEW:
+    """The move types of a node type (or observed type) in ``view``, in a fixed order (the views
+    with variables append their moves after the AST ones, so the AST moves keep their slots)."""
+    node_type = base_type(node_type)
+    if node_type == VARIABLE_TYPE and check_view(view) in _WITH_VARIABLES:
         return (OCCURRENCES_FIRST, OCCURRENCES_LAST)
     out: list[str] = []
     for spec in field_specs(node_classes()[node_type]):
@@ -109,15 +135,17 @@ def move_types(node_type: str, view: str = DEFAULT_VIEW) -> tuple[str, ...]:
         else:
             out.append(spec.name)
     out += [PARENT, NEXT, PREV]
-    if node_type == NAME_TYPE and check_view(view) == VARIABLES_VIEW:
+    if node_type == NAME_TYPE and check_view(view) in _WITH_VARIABLES:
         out += [VARIABLE, OCCURRENCE_NEXT, OCCURRENCE_PREV]
     return tuple(out)
 
 
 @functools.cache
 def node_types_of(view: str = DEFAULT_VIEW) -> tuple[str, ...]:
-    """Every node type of ``view``, sorted: the libcst classes (and VARIABLE_TYPE)."""
-    extra = (VARIABLE_TYPE,) if check_view(view) == VARIABLES_VIEW else ()
+    """Every observable type of ``view``, sorted: the libcst classes (and VARIABLE_TYPE, and the
+    ACCESS_TYPES of the "accesses" view)."""
+    extra = {AST_VIEW: (), VARIABLES_VIEW: (VARIABLE_TYPE,),
+             ACCESSES_VIEW: (VARIABLE_TYPE, *ACCESS_TYPES)}[check_view(view)]  # fmt: skip
     return tuple(sorted((*node_classes(), *extra)))
 
 
@@ -136,10 +164,11 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
     a field ``F`` of some type may hold a ``T``; ``(T, "next")`` and ``(T, "prev")`` when some
     sequence field may hold a ``T``. The "variables" view adds the observations of its moves:
     ``("<variable>", "variable")``, and ``("Name", m)`` for the moves ``m`` that end at a Name.
+    The "accesses" view has each ``("Name", a)`` also as ``(t, a)`` for every t of ACCESS_TYPES.
     """
     vocabulary: set[Observation] = set()
     classes = node_classes()
-    if check_view(view) == VARIABLES_VIEW:
+    if check_view(view) in _WITH_VARIABLES:
         vocabulary.add((VARIABLE_TYPE, START))
         vocabulary.update((VARIABLE_TYPE, m + MISSING_SUFFIX) for m in move_types(VARIABLE_TYPE, view))
         vocabulary.add((VARIABLE_TYPE, VARIABLE))
@@ -160,6 +189,9 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
                     )  # fmt: skip
                 else:
                     vocabulary.add((child, spec.name))
+    if view == ACCESSES_VIEW:
+        names = [arrival for t, arrival in vocabulary if t == NAME_TYPE]
+        vocabulary.update((t, arrival) for t in ACCESS_TYPES for arrival in names)
     return tuple(sorted(vocabulary))
 
 
@@ -191,7 +223,12 @@ def gfsa_view(fg: FunctionGraph, view: str = DEFAULT_VIEW) -> GfsaView:
     if view == AST_VIEW:
         return GfsaView(nodes, node_types, moves)
     virtual = _add_variables(fg, nodes, node_types, moves)
-    return GfsaView(nodes, node_types, moves, virtual, view)
+    observed = None
+    if view == ACCESSES_VIEW:
+        data = graph.nodes
+        observed = {n: f"{NAME_TYPE}{ACCESS_SEPARATOR}{data[n]['access']}" for n in nodes
+                    if node_types[n] == NAME_TYPE and data[n]["access"]}  # fmt: skip
+    return GfsaView(nodes, node_types, moves, virtual, view, observed)
 
 
 def _add_variables(

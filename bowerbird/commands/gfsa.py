@@ -40,7 +40,7 @@ RESUME_KEYS = ("kinds", "functions", "max_nodes", "states", "lr", "focal_gamma",
                "platt_scale", "finish_bias", "seed", "per_file", "data", "view")  # fmt: skip
 # the value of a resume setting in a train_state.json written before the setting existed
 RESUME_DEFAULTS = {"view": "ast"}
-VIEW_CHOICES = ("ast", "variables")  # gfsa_view.VIEWS (not imported: the parser stays light)
+VIEW_CHOICES = ("ast", "variables", "accesses")  # gfsa_view.VIEWS (not imported: the parser stays light)
 
 
 # --- parsers -------------------------------------------------------------------------------------
@@ -80,8 +80,10 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--positive-weight", type=float, default=1.0)
     parser.add_argument("--finish-bias", type=float, default=0.0, help="initial logit offset of FINISH")
     parser.add_argument("--view", choices=VIEW_CHOICES, default=VIEW_CHOICES[0],
-                        help="the agent's POMDP: the AST alone (ast, default), or the AST plus a node "
-                             "per variable and moves between its occurrences (variables)")
+                        help="the agent's POMDP: the AST alone (ast, default); the AST plus a node "
+                             "per variable and moves between its occurrences (variables); that, and "
+                             "whether a name reads or writes its variable is observed, as Python's "
+                             "ast shows it in Name.ctx (accesses)")
     parser.add_argument("--platt-scale", action=argparse.BooleanOptionalAction, default=True,
                         help="learn a scale and shift of logit(A) per edge type (one-to-many edges)")
     parser.add_argument("--log-every", type=int, default=25, help="steps between curve points and saves")

@@ -127,7 +127,7 @@ def encode(view: GfsaView) -> GfsaEncoding:
             logger.warning("observation %s is not in the vocabulary", obs)
         return positions.setdefault(key, len(positions))
 
-    start = [position(n, (view.node_types[n], START)) for n in view.nodes]
+    start = [position(n, (view.observed_type(n), START)) for n in view.nodes]
     moves_of = {n: move_types(view.node_types[n], view.view) for n in states}
     arrival = {
         (n, k): position(view.moves[(n, m)], view.observation(n, m))
