@@ -157,3 +157,12 @@ def register(server: BowerbirdServer) -> None:
     def reject(ls: BowerbirdServer, completion_id: str, *rest) -> bool:
         """The client dismissed completion `completion_id` (all its candidates)."""
         return ls.feedback_store().record_choice(str(completion_id), None, "rejected")
+
+    @server.command("bowerbird.forget")
+    def forget(ls: BowerbirdServer, *rest) -> dict:
+        """Delete everything recorded about this developer (`developerId`, else the OS user):
+        their shown completions, accepts and rejects. Answers ``{"developer", "removed"}``."""
+        developer = ls.options.developer_id or getpass.getuser()
+        removed = ls.feedback_store().forget(developer)
+        logger.info("forgot %d completions of developer %s", removed, developer)
+        return {"developer": developer, "removed": removed}

@@ -95,6 +95,27 @@ async def test_inline_completion_comes_from_the_model_and_acceptance_is_recorded
     assert rows == [("tester", path, line, col, 0, "accepted")]
 
 
+async def test_forget_deletes_this_developers_completions_and_choices(client: LanguageClient):
+    await ready(client)
+    path, line, col = HOLE
+    uri = open_document(client, path)
+    result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=line, character=col),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic),
+    ))
+    command = result.items[0].command
+    await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.rejectCompletion",
+                                                                            arguments=command.arguments[:1]))
+    db = sqlite3.connect(client.tmp / "data" / "feedback.sqlite")
+    assert db.execute("SELECT count(*) FROM shown WHERE developer = 'tester'").fetchone() == (1,)
+    answer = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.forget"))
+    assert answer == {"developer": "tester", "removed": 1}
+    assert db.execute("SELECT count(*) FROM shown").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM choices").fetchone() == (0,)
+    again = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.forget"))
+    assert again == {"developer": "tester", "removed": 0}
+
+
 async def test_completion_items_complete_the_line_from_the_typed_word(client: LanguageClient):
     await ready(client)
     path, line, col = HOLE
