@@ -1,7 +1,9 @@
 """The repositories a server works on: one index per workspace root, kept current.
 
 Pure core, no LSP: the features call it from worker threads. Each root has one lock, so an
-indexing run and an editor's save never write the same index at once.
+indexing run and an editor's save never write the same index at once. `status` never waits
+for that lock (it is called on the server's event loop): a root that is busy reports the
+counts it had after its last finished run, with ``"busy": true``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Root:
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_report: IndexReport | None = None  # the last full run; None until the first finished
     last_update: IndexReport | None = None  # the last update from file events
+    counts: dict | None = None  # files and symbols after the last finished run or update
 
 
 class Workspaces:
@@ -68,6 +71,7 @@ class Workspaces:
             report = index_repository(root.store, IndexOptions(), progress)
             root.repo.invalidate()
             root.last_report = report
+            root.counts = root.store.counts()
         logger.info("indexed %s: %d files, %d parsed, %.2fs", root.path, report.files_total,
                     report.files_indexed, report.seconds)
         return report
@@ -84,6 +88,7 @@ class Workspaces:
             with root.lock:
                 root.last_update = update_files(root.store, paths)
                 root.repo.invalidate()
+                root.counts = root.store.counts()
                 reports.append(root.last_update)
         return reports
 
@@ -91,11 +96,17 @@ class Workspaces:
         """What the editor's status view shows: per root, the index and its last run."""
         result = []
         for root in self.roots():
-            with root.lock:
-                counts = root.store.counts()
+            busy = not root.lock.acquire(blocking=False)
+            if not busy:
+                try:
+                    root.counts = root.store.counts()
+                finally:
+                    root.lock.release()
+            counts = root.counts or {"files": 0, "symbols": 0}
             result.append({
                 "root": str(root.path),
                 "index_path": str(root.store.path),
+                "busy": busy,  # an indexing run or update holds the root now
                 "files": counts["files"],
                 "symbols": counts["symbols"],
                 "indexed": root.last_report is not None,
