@@ -26,7 +26,8 @@ def test_server_answers_initialize_and_exits_when_stdin_closes(tmp_path):
     assert response["result"]["serverInfo"] == {"name": "bowerbird", "version": "0.1.0"}
     capabilities = response["result"]["capabilities"]
     assert sorted(capabilities["executeCommandProvider"]["commands"]) == [
-        "bowerbird.acceptCompletion", "bowerbird.reindex", "bowerbird.rejectCompletion", "bowerbird.status"
+        "bowerbird.acceptCompletion", "bowerbird.forget", "bowerbird.reindex", "bowerbird.rejectCompletion",
+        "bowerbird.status",
     ]
     assert capabilities["inlineCompletionProvider"] == {}
     assert capabilities["completionProvider"]["triggerCharacters"] == [".", "(", " "]
