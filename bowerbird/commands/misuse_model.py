@@ -1,0 +1,255 @@
+"""`bowerbird train misuse --data DIR --out MODEL` and `bowerbird eval misuse --data PATH --model MODEL`.
+
+Training reads ``DIR/train.jsonl.gz`` (made by `train misuse --make-data`), builds each
+function's program graph with the chosen edge set (`ast`, `hand`, or `gfsa`: the GFSA layer
+inside the model, initialised from the shipped layer unless `--gfsa-init` names another or
+`none`), and trains the GGNN of `learners/misuse/model.py`. ``--out MODEL`` receives the model
+(config, subtoken vocabulary, safetensors), saved at every log point, and ``train_state.json``
+(settings, loss curve, wall time); calling it again with the same settings resumes.
+
+Evaluation prints GREAT's metrics (``{"examples", "no_bug_acc", "loc_acc", "repair_acc",
+"joint_acc"}``) and, for the diagnostics, the lowest threshold on the bug probability whose
+flagged functions are right (a real bug, at the flagged read) at least 95% of the time
+(``--precision``), the recall there, and false alarms per 1,000 clean functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from bowerbird.commands.common import UsageError, add_json_option, print_json
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "train_state.json"
+RESUME_KEYS = ("edge_set", "hidden", "rounds", "batch_size", "lr", "gfsa_lr", "seed", "data", "max_examples",
+               "vocabulary_size", "gfsa_init")  # fmt: skip
+EDGE_SETS = ("ast", "hand", "gfsa")  # learners.misuse.graph_inputs.EDGE_SETS (the parser stays light)
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """The model-training options of `train misuse` (the data options are `--make-data`'s)."""
+    group = parser.add_argument_group("training the model (--data DIR --out MODEL)")
+    group.add_argument("--edge-set", choices=EDGE_SETS, default="hand",
+                       help="AST edges only, AST + the graph builder's edges, or AST + GFSA-layer edges")
+    group.add_argument("--steps", type=int, default=2000, help="optimizer steps in all")
+    group.add_argument("--minutes", type=float, default=None, help="stop after this long (resume later)")
+    group.add_argument("--batch-size", type=int, default=16)
+    group.add_argument("--lr", type=float, default=1e-3)
+    group.add_argument("--gfsa-lr", type=float, default=0.01, help="learning rate of the GFSA layer's policy")
+    group.add_argument("--hidden", type=int, default=96)
+    group.add_argument("--rounds", type=int, default=6, help="message-passing rounds")
+    group.add_argument("--vocabulary-size", type=int, default=5000, help="subtokens kept")
+    group.add_argument("--max-examples", type=int, default=20000, help="training examples read at most")
+    group.add_argument("--gfsa-init", default="shipped",
+                       help="edge set gfsa: a GFSA layer folder to start from, 'shipped' or 'none'")
+    group.add_argument("--log-every", type=int, default=50)
+    group.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    group.add_argument("--device", default="auto")
+
+
+def add_eval_parser(kinds: argparse._SubParsersAction) -> None:
+    parser = kinds.add_parser("misuse", help="a variable-misuse model on held-out examples", description=__doc__)
+    parser.add_argument("--data", type=Path, required=True, help="a .jsonl.gz of examples, or a --make-data folder (its test split)")
+    parser.add_argument("--model", type=Path, required=True, help="a `train misuse --data DIR --out MODEL` folder")
+    parser.add_argument("--precision", type=float, default=0.95, help="precision the diagnostic threshold must keep")
+    parser.add_argument("--max-examples", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    add_json_option(parser)
+    parser.set_defaults(run=run_eval)
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    return {"edge_set": args.edge_set, "hidden": args.hidden, "rounds": args.rounds, "batch_size": args.batch_size,
+            "lr": args.lr, "gfsa_lr": args.gfsa_lr, "seed": args.seed, "data": str(args.data.resolve()),
+            "max_examples": args.max_examples, "vocabulary_size": args.vocabulary_size,
+            "gfsa_init": args.gfsa_init if args.edge_set == "gfsa" else None, "steps": args.steps}  # fmt: skip
+
+
+def _graphs(examples, vocabulary, edge_set: str, view: str | None, label: str) -> tuple[list, int]:
+    """The examples' graphs; examples that cannot be turned into one are counted and skipped."""
+    from bowerbird.learners.misuse.graph_inputs import ExampleError, misuse_graph
+    from bowerbird.progress import ProgressLine
+
+    graphs, skipped = [], 0
+    progress = ProgressLine(label)
+    try:
+        for k, example in enumerate(examples):
+            try:
+                graphs.append(misuse_graph(example, vocabulary, edge_set, view))
+            except ExampleError as error:
+                skipped += 1
+                logger.debug("%s", error)
+            progress(k + 1, len(examples))
+    finally:
+        progress.close()
+    return graphs, skipped
+
+
+def _read(path: Path, limit: int | None) -> list:
+    from bowerbird.learners.misuse.data import read_examples
+
+    try:
+        examples = read_examples(path)
+    except (OSError, ValueError) as error:
+        raise UsageError(f"--data: {error}") from None
+    return examples[:limit] if limit else examples
+
+
+def _gfsa_init(args: argparse.Namespace):
+    """The GFSA layer to start from (edge set gfsa), or None."""
+    if args.gfsa_init == "none":
+        return None
+    from bowerbird.commands.gfsa import default_model_folder
+    from bowerbird.learners.gfsa.checkpoint import load_layer
+
+    folder = default_model_folder() if args.gfsa_init == "shipped" else Path(args.gfsa_init)
+    try:
+        layer, _ = load_layer(folder)
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageError(f"--gfsa-init {folder}: cannot load the layer ({error})") from None
+    return layer
+
+
+def run_train_model(args: argparse.Namespace) -> int:
+    if args.out is None:
+        raise UsageError("--data needs --out MODEL (the model's checkpoint folder)")
+    for name in ("steps", "batch_size", "hidden", "rounds", "vocabulary_size", "max_examples", "log_every", "threads"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    data = args.data / "train.jsonl.gz" if args.data.is_dir() else args.data
+    out: Path = args.out
+    settings = _settings(args)
+    state_path = out / STATE_FILE
+    state = json.loads(state_path.read_text()) if state_path.exists() else None
+    if state is not None:
+        clash = {k: (state["settings"].get(k), settings[k]) for k in RESUME_KEYS if state["settings"].get(k) != settings[k]}
+        if clash:
+            raise UsageError(f"{out} was started with other settings ({clash}: saved, given); resume with those, or use a new --out")
+        if state["step"] >= args.steps:
+            print(f"{out}: already trained for {state['step']} steps (--steps {args.steps})", file=sys.stderr)
+            return _report(args, out, state)
+
+    import torch
+
+    from bowerbird.analysis.graphs.tensors import build_subtoken_vocabulary, node_type_vocabulary
+    from bowerbird.learners.lm.device import choose_device
+    from bowerbird.learners.misuse.checkpoint import load_model, save_model
+    from bowerbird.learners.misuse.graph_inputs import subtoken_texts
+    from bowerbird.learners.misuse.model import MisuseConfig, MisuseModel
+    from bowerbird.learners.misuse.train import FitConfig, fit
+
+    torch.set_num_threads(args.threads)
+    device = choose_device(None if args.device == "auto" else args.device)
+    started = time.monotonic()
+    examples = _read(data, args.max_examples)
+    if not examples:
+        raise UsageError(f"--data {data}: no examples")
+    if state is not None:
+        try:
+            model, vocabulary, _ = load_model(out)
+        except (OSError, ValueError, KeyError) as error:
+            raise UsageError(f"{out}: cannot resume ({error})") from None
+        print(f"resuming {out} at step {state['step']}", file=sys.stderr)
+    else:
+        torch.manual_seed(args.seed)
+        vocabulary = build_subtoken_vocabulary(subtoken_texts(examples), args.vocabulary_size)
+        init = _gfsa_init(args) if args.edge_set == "gfsa" else None
+        config = MisuseConfig(vocab_size=len(vocabulary) + 1, num_node_types=len(node_type_vocabulary()) + 1,
+                              edge_set=args.edge_set, hidden=args.hidden, rounds=args.rounds,
+                              **({"gfsa_edge_types": init.config.num_edge_types, "gfsa_states": init.config.num_states,
+                                  "gfsa_view": init.config.view} if init is not None else {}))  # fmt: skip
+        model = MisuseModel(config)
+        if init is not None:
+            model.gfsa.load_state_dict(init.state_dict())
+        state = {"settings": settings, "step": 0, "seconds": 0.0, "curve": [], "sessions": []}
+    graphs, skipped = _graphs(examples, vocabulary, model.config.edge_set, model.config.gfsa_view, "building graphs")
+    if not graphs:
+        raise UsageError(f"--data {data}: none of the {len(examples)} examples gives a graph")
+    prepare = time.monotonic() - started
+    print(f"{len(graphs)} training graphs ({skipped} skipped) in {prepare:.1f} s", file=sys.stderr)
+    model.to(device)
+    done, base = state["step"], state["seconds"]
+    state["settings"]["steps"] = args.steps
+    state.update(examples=len(graphs), skipped=skipped, device=device, threads=args.threads)
+    session = {"start_step": done, "prepare_seconds": prepare}
+    state["sessions"].append(session)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def save(step: int, seconds: float) -> None:
+        state["step"], state["seconds"] = step, base + seconds
+        session.update(end_step=step, seconds=seconds)
+        save_model(model, vocabulary, out)
+        state_path.write_text(json.dumps(state, indent=2) + "\n")
+
+    def on_log(entry: dict) -> None:
+        point = {"step": entry["step"], "loss": entry["loss"], "seconds": base + entry["seconds"]}
+        state["curve"].append(point)
+        print(f"step {point['step']:>6}  loss {point['loss']:.4f}  ({point['seconds']:.0f} s)", file=sys.stderr, flush=True)
+        save(point["step"], entry["seconds"])
+
+    config = FitConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, gfsa_lr=args.gfsa_lr,
+                       minutes=args.minutes, log_every=args.log_every, seed=args.seed)  # fmt: skip
+    result = fit(model, graphs, config, start_step=done, on_log=on_log)
+    save(done + result.steps, result.seconds)
+    state["finished"] = state["step"] >= args.steps
+    state_path.write_text(json.dumps(state, indent=2) + "\n")
+    return _report(args, out, state)
+
+
+def _report(args: argparse.Namespace, out: Path, state: dict) -> int:
+    summary = {"out": str(out), "step": state["step"], "steps": state["settings"]["steps"],
+               "seconds": state["seconds"], "examples": state.get("examples"),
+               "edge_set": state["settings"]["edge_set"],
+               "loss": state["curve"][-1]["loss"] if state["curve"] else None}  # fmt: skip
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"{out}: step {summary['step']}/{summary['steps']}, {summary['seconds']:.0f} s, loss {summary['loss']}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    if not 0.0 < args.precision <= 1.0:
+        raise UsageError("--precision must be in (0, 1]")
+    if args.max_examples is not None and args.max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    data = args.data / "test.jsonl.gz" if args.data.is_dir() else args.data
+    import torch
+
+    from bowerbird.learners.misuse.checkpoint import load_model
+    from bowerbird.learners.misuse.evaluate import false_alarms_per_1000, metrics, precision_threshold, predict
+
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        model, vocabulary, meta = load_model(args.model)
+    except (OSError, ValueError, KeyError) as error:
+        raise UsageError(f"--model {args.model}: cannot load the model ({error})") from None
+    started = time.monotonic()
+    examples = _read(data, args.max_examples)
+    graphs, skipped = _graphs(examples, vocabulary, model.config.edge_set, model.config.gfsa_view, "building graphs")
+    if not graphs:
+        raise UsageError(f"--data {data}: no examples that give a graph ({len(examples)} read)")
+    predictions = predict(model, graphs)
+    threshold = precision_threshold(predictions, args.precision)
+    summary = {**metrics(predictions), "skipped": skipped, "edge_set": model.config.edge_set,
+               "threshold": threshold, "false_alarms_per_1000": false_alarms_per_1000(predictions, threshold["threshold"]),
+               "data": str(data), "model": str(args.model), "seconds": time.monotonic() - started}  # fmt: skip
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"{summary['examples']} examples ({summary['buggy']} buggy) from {data}, edge set {summary['edge_set']}")
+        for key in ("no_bug_acc", "loc_acc", "repair_acc", "joint_acc"):
+            print(f"  {key:<11} {summary[key]:.3f}")
+        t = threshold
+        if t["threshold"] is None:
+            print(f"  no threshold keeps precision >= {args.precision}")
+        else:
+            print(f"  threshold {t['threshold']:.3f}: precision {t['precision']:.3f}, recall {t['recall']:.3f}, "
+                  f"{summary['false_alarms_per_1000']:.1f} false alarms per 1,000 clean functions")
+    return 0
