@@ -1,0 +1,67 @@
+"""`bowerbird train misuse --data DIR --out MODEL` and `bowerbird eval misuse`: a tiny run on a
+tiny repository's examples, resuming, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bowerbird.cli import main
+from test_misuse_data import REPO
+
+
+@pytest.fixture
+def data(tmp_path, capsys):
+    root = tmp_path / "repo"
+    for name, text in REPO.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "data"
+    assert main(["train", "misuse", "--make-data", "--out", str(out), "--repo", str(root)]) == 0
+    capsys.readouterr()
+    return out / "repo.jsonl.gz"
+
+
+def train(data, out, capsys, *extra) -> dict:
+    code = main(["train", "misuse", "--data", str(data), "--out", str(out), "--hidden", "16", "--rounds", "2",
+                 "--batch-size", "4", "--log-every", "2", "--threads", "1", "--json", *extra])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+def test_train_resume_and_evaluate(data, tmp_path, capsys, one_torch_thread):
+    model = tmp_path / "model"
+    first = train(data, model, capsys, "--steps", "4")
+    assert (first["step"], first["examples"], first["edge_set"]) == (4, 7, "hand")
+    assert {p.name for p in model.iterdir()} >= {"config.json", "vocabulary.json", "model.safetensors", "train_state.json"}
+    state = json.loads((model / "train_state.json").read_text())
+    assert [point["step"] for point in state["curve"]] == [2, 4]
+    more = train(data, model, capsys, "--steps", "6")
+    assert more["step"] == 6
+    assert [s["start_step"] for s in json.loads((model / "train_state.json").read_text())["sessions"]] == [0, 4]
+    assert main(["train", "misuse", "--data", str(data), "--out", str(model), "--steps", "8", "--lr", "0.5"]) == 2
+    assert "other settings" in capsys.readouterr().err
+
+    assert main(["eval", "misuse", "--data", str(data), "--model", str(model), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["examples"] == 7 and report["edge_set"] == "hand"
+    for key in ("no_bug_acc", "loc_acc", "repair_acc", "joint_acc"):
+        assert 0.0 <= report[key] <= 1.0
+    assert set(report["threshold"]) == {"threshold", "precision", "recall", "shown", "target"}
+
+
+def test_bad_input_gets_a_clear_error(data, tmp_path, capsys):
+    assert main(["train", "misuse", "--data", str(data)]) == 2
+    assert "--out MODEL" in capsys.readouterr().err
+    assert main(["train", "misuse", "--data", str(tmp_path / "none.jsonl.gz"), "--out", str(tmp_path / "m")]) == 2
+    assert "--data" in capsys.readouterr().err
+    assert main(["eval", "misuse", "--data", str(data), "--model", str(tmp_path / "nothing")]) == 2
+    assert "cannot load the model" in capsys.readouterr().err
+    corrupt = tmp_path / "corrupt.jsonl.gz"
+    corrupt.write_bytes(b"not gzip at all")
+    assert main(["train", "misuse", "--data", str(corrupt), "--out", str(tmp_path / "m")]) == 2
+    assert "corrupt.jsonl.gz" in capsys.readouterr().err
+    assert main(["train", "misuse", "--data", str(data), "--out", str(tmp_path / "m"), "--steps", "0"]) == 2
+    assert "--steps must be at least 1" in capsys.readouterr().err
