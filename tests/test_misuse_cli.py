@@ -50,6 +50,10 @@ def test_train_resume_and_evaluate(data, tmp_path, capsys, one_torch_thread):
     for key in ("no_bug_acc", "loc_acc", "repair_acc", "joint_acc"):
         assert 0.0 <= report[key] <= 1.0
     assert set(report["threshold"]) == {"threshold", "precision", "recall", "shown", "target"}
+    assert main(["eval", "misuse", "--data", str(data), "--model", str(model), "--threshold", "0.5", "--json"]) == 0
+    fixed = json.loads(capsys.readouterr().out)["threshold"]
+    assert fixed["threshold"] == 0.5 and set(fixed) == {"threshold", "precision", "recall", "shown"}
+    assert main(["eval", "misuse", "--data", str(data), "--model", str(model), "--threshold", "2"]) == 2
 
 
 def test_bad_input_gets_a_clear_error(data, tmp_path, capsys):

@@ -12,6 +12,7 @@ from bowerbird.analysis.graphs.tensors import build_subtoken_vocabulary, node_ty
 from bowerbird.learners.misuse.data import Bug, MisuseExample
 from bowerbird.learners.misuse.evaluate import (
     Prediction,
+    at_threshold,
     false_alarms_per_1000,
     metrics,
     precision_threshold,
@@ -148,6 +149,8 @@ def test_precision_threshold_is_the_lowest_that_keeps_precision():
     assert best["recall"] == pytest.approx(3 / 5)
     assert precision_threshold(preds, 0.8)["threshold"] == 0.3  # 5 right of 6 shown; 5 of 7 at 0.1
     assert precision_threshold([prediction(0.9, False)], 0.95)["threshold"] is None
+    assert at_threshold(preds, 0.9) == {"threshold": 0.9, "precision": 0.75, "recall": 0.6, "shown": 4}
+    assert at_threshold(preds, 1.0)["precision"] is None
     assert false_alarms_per_1000(preds, 0.95) == 0.0
     assert false_alarms_per_1000(preds, 0.5) == 500.0
     assert false_alarms_per_1000(preds, None) is None

@@ -58,6 +58,9 @@ def add_eval_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, required=True, help="a .jsonl.gz of examples, or a --make-data folder (its test split)")
     parser.add_argument("--model", type=Path, required=True, help="a `train misuse --data DIR --out MODEL` folder")
     parser.add_argument("--precision", type=float, default=0.95, help="precision the diagnostic threshold must keep")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="report precision, recall and false alarms at this bug probability instead of "
+                             "choosing the threshold (e.g. the one chosen on other data)")
     parser.add_argument("--max-examples", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
     add_json_option(parser)
@@ -219,11 +222,19 @@ def run_eval(args: argparse.Namespace) -> int:
         raise UsageError("--precision must be in (0, 1]")
     if args.max_examples is not None and args.max_examples < 1:
         raise UsageError("--max-examples must be at least 1")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise UsageError("--threshold must be in [0, 1]")
     data = args.data / "test.jsonl.gz" if args.data.is_dir() else args.data
     import torch
 
     from bowerbird.learners.misuse.checkpoint import load_model
-    from bowerbird.learners.misuse.evaluate import false_alarms_per_1000, metrics, precision_threshold, predict
+    from bowerbird.learners.misuse.evaluate import (
+        at_threshold,
+        false_alarms_per_1000,
+        metrics,
+        precision_threshold,
+        predict,
+    )
 
     torch.set_num_threads(max(1, args.threads))
     try:
@@ -236,7 +247,10 @@ def run_eval(args: argparse.Namespace) -> int:
     if not graphs:
         raise UsageError(f"--data {data}: no examples that give a graph ({len(examples)} read)")
     predictions = predict(model, graphs)
-    threshold = precision_threshold(predictions, args.precision)
+    if args.threshold is None:
+        threshold = precision_threshold(predictions, args.precision)
+    else:
+        threshold = at_threshold(predictions, args.threshold)
     summary = {**metrics(predictions), "skipped": skipped, "edge_set": model.config.edge_set,
                "threshold": threshold, "false_alarms_per_1000": false_alarms_per_1000(predictions, threshold["threshold"]),
                "data": str(data), "model": str(args.model), "seconds": time.monotonic() - started}  # fmt: skip
@@ -250,6 +264,7 @@ def run_eval(args: argparse.Namespace) -> int:
         if t["threshold"] is None:
             print(f"  no threshold keeps precision >= {args.precision}")
         else:
-            print(f"  threshold {t['threshold']:.3f}: precision {t['precision']:.3f}, recall {t['recall']:.3f}, "
+            precision = "n/a" if t["precision"] is None else f"{t['precision']:.3f}"
+            print(f"  threshold {t['threshold']:.3f}: precision {precision}, recall {t['recall']:.3f}, "
                   f"{summary['false_alarms_per_1000']:.1f} false alarms per 1,000 clean functions")
     return 0

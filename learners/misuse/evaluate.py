@@ -98,6 +98,16 @@ def precision_threshold(predictions: Sequence[Prediction], target: float = 0.95)
     return best
 
 
+def at_threshold(predictions: Sequence[Prediction], threshold: float) -> dict:
+    """Shown diagnostics at a given threshold: ``{"threshold", "precision", "recall", "shown"}``
+    (precision None when nothing is shown)."""
+    shown = [p for p in predictions if p.p_bug >= threshold]
+    right = sum(1 for p in shown if p.buggy and p.location_right)
+    buggy = sum(1 for p in predictions if p.buggy)
+    return {"threshold": threshold, "precision": right / len(shown) if shown else None,
+            "recall": right / buggy if buggy else 0.0, "shown": len(shown)}  # fmt: skip
+
+
 def false_alarms_per_1000(predictions: Sequence[Prediction], threshold: float | None) -> float | None:
     """Diagnostics shown per 1,000 clean functions at ``threshold`` (None without one)."""
     if threshold is None:
