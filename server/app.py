@@ -17,9 +17,11 @@ from pygls.lsp.server import LanguageServer
 from bowerbird import __version__
 from bowerbird.server.options import ServerOptions, parse_options
 
+from bowerbird.server.checker import Checker, InFlight
 from bowerbird.server.models import Models
 
 if TYPE_CHECKING:  # the analysis modules and the models load after `initialize` is answered
+    from bowerbird.server.features.diagnostics import DocumentState
     from bowerbird.server.feedback import FeedbackStore
     from bowerbird.server.pipeline import Pipeline
     from bowerbird.server.workspaces import Workspaces
@@ -37,6 +39,10 @@ class BowerbirdServer(LanguageServer):
         self._feedback: FeedbackStore | None = None
         self.backend_failing = False  # a failure was reported; the next success is reported too
         self.timings: collections.deque[dict] = collections.deque(maxlen=1000)  # recent pipeline stage timings
+        self.completing = InFlight()  # completion requests running now (diagnostics wait for them)
+        self.checker = Checker()  # the misuse model behind the diagnostics, its cache and its thread
+        self.checker_loading: asyncio.Task | None = None  # its load, while it runs
+        self.misuse: dict[str, DocumentState] = {}  # the diagnostics of each open document, by URI
 
     def apply_options(self, raw: object) -> None:
         """Take options from the client; show what was rejected and keep its defaults."""
@@ -58,6 +64,7 @@ class BowerbirdServer(LanguageServer):
         """Stop background work and close the stores (on shutdown)."""
         for task in list(self.background):
             task.cancel()
+        self.checker.close()
         if self.workspaces is not None:
             self.workspaces.close()
         if self._feedback is not None:
@@ -92,9 +99,9 @@ class BowerbirdServer(LanguageServer):
 
 
 def create_server(options: ServerOptions | None = None) -> BowerbirdServer:
-    from bowerbird.server.features import completion, configuration, documents, indexing, lifecycle
+    from bowerbird.server.features import completion, configuration, diagnostics, documents, indexing, lifecycle
 
     server = BowerbirdServer(options or ServerOptions())
-    for feature in (lifecycle, indexing, documents, configuration, completion):
+    for feature in (lifecycle, indexing, documents, configuration, completion, diagnostics):
         feature.register(server)
     return server

@@ -33,6 +33,9 @@ class CompletionOptions:
 @dataclass(frozen=True, kw_only=True)
 class DiagnosticsOptions:
     enabled: bool = True  # variable-misuse diagnostics
+    model: str | None = None  # a `train misuse` model folder (default: the shipped learners/checkpoints/misuse)
+    threshold: float | None = None  # report bug probabilities >= this, in [0, 1] (default: the model's, else 0.5)
+    debounce_ms: int = 150  # analyse once edits pause this long (+ ~80 ms on 1,000 lines: fresh within 300 ms)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +54,9 @@ _CHECKS: dict[str, typing.Callable[[Any], bool]] = {
     "completion.candidates": lambda v: 1 <= v <= 16,
     "completion.debounce_ms": lambda v: 0 <= v <= 5000,
     "completion.proposal": lambda v: 0 <= v <= 62,
+    "diagnostics.model": lambda v: v.strip() != "",
+    "diagnostics.threshold": lambda v: 0.0 <= v <= 1.0,
+    "diagnostics.debounce_ms": lambda v: 0 <= v <= 5000,
 }
 
 

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import TypeVar
 
 from lsprotocol import types
@@ -17,9 +18,10 @@ REPORT_EVERY_S = 0.2
 
 
 async def with_progress(
-    server: LanguageServer, title: str, work: Callable[[Callable[[int, int], None]], T]
+    server: LanguageServer, title: str, work: Callable[[Callable[[int, int], None]], T], executor: Executor | None = None
 ) -> T:
-    """`work(progress)` in a worker thread; `progress(done, total)` becomes `$/progress`."""
+    """`work(progress)` in a worker thread (of ``executor``, default the loop's); `progress(done,
+    total)` becomes `$/progress`."""
     loop = asyncio.get_running_loop()
     capabilities = server.client_capabilities
     supported = bool(capabilities.window and capabilities.window.work_done_progress)
@@ -45,7 +47,7 @@ async def with_progress(
         loop.call_soon_threadsafe(server.work_done_progress.report, token, report)
 
     try:
-        return await loop.run_in_executor(None, work, progress)
+        return await loop.run_in_executor(executor, work, progress)
     finally:
         if supported:
             server.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))

@@ -16,103 +16,24 @@ import jsonschema
 import pytest
 import torch
 
+from tiny_misuse_model import BUG, BUGGY, CLEAN, FUNCTIONS, train_tiny_misuse_model, training_examples
+
 import bowerbird
-from bowerbird.analysis.graphs.tensors import build_subtoken_vocabulary, node_type_vocabulary
 from bowerbird.cli import main
 from bowerbird.commands import check
 from bowerbird.learners.misuse import synthesis
-from bowerbird.learners.misuse.checkpoint import load_model, save_model
-from bowerbird.learners.misuse.data import Bug, MisuseExample
+from bowerbird.learners.misuse.checkpoint import load_model
+from bowerbird.learners.misuse.data import Bug
 from bowerbird.learners.misuse.detect import column_shifts, detect_source
-from bowerbird.learners.misuse.graph_inputs import misuse_graph, subtoken_texts
-from bowerbird.learners.misuse.model import MisuseConfig, MisuseModel
-from bowerbird.learners.misuse.train import FitConfig, fit
 
-CLEAN = '''\
-"""Small statistics helpers."""
-
-
-class Running:
-    def __init__(self):
-        self.values = []
-
-    def mean(self, values):
-        total = 0
-        count = 0
-        for value in values:
-            total = total + value
-            count = count + 1
-        return total / count
-
-
-def scale(values, factor):
-    out = []
-    for value in values:
-        out.append(value * factor)
-    return out
-
-
-def outer(items, limit):
-    kept = []
-
-    def inner(item, bound):
-        small = item < bound
-        return small
-
-    for item in items:
-        if inner(item, limit):
-            kept.append(item)
-    return kept
-'''
-# the planted bug: file line 14, the second `total` (1-based columns 24 to 29, exclusive)
-BUGGY = CLEAN.replace("return total / count", "return total / total")
-BUG = {"line": 14, "col": 24, "end_line": 14, "end_col": 29, "name": "total", "suggestion": "count"}
-FUNCTIONS = {"Running.mean", "scale", "outer", "outer.<locals>.inner"}  # `Running.__init__`: no variable read
-# 1 + 40 statements of ~8 graph AST nodes each: over the 256-node cap, under the 512-token one
+# BIG: 1 + 40 statements of ~8 graph AST nodes each: over the 256-node cap, under the 512-token one
 BIG = "def big(a):\n    x = a\n" + "    x = x + a\n" * 40 + "    return x\n"
 JSON_KEYS = {"path", "function", "line", "col", "end_line", "end_col", "name", "suggestion", "probability"}
 
 
-def _example(name: str, source: str, bug: Bug | None = None, targets=()) -> MisuseExample:
-    return MisuseExample(f"stats.py:{name}", "stats", "stats.py", name, source, bug, tuple(targets), (), 0, 0)
-
-
-def _buggy(name: str, source: str, site: synthesis.Site, wrong: str) -> MisuseExample:
-    """``source`` with ``wrong`` read at ``site`` (what `synthesis.synthesize` writes)."""
-    shift = len(wrong) - len(site.correct)
-    targets = [(line, col + shift if line == site.line and col > site.col else col)
-               for line, col in synthesis.analyse(source).occurrences[site.correct]
-               if (line, col) != (site.line, site.col)]  # fmt: skip
-    text = synthesis.replace_name(source, site.line, site.col, site.correct, wrong)
-    return _example(name, text, Bug(site.line, site.col, wrong, site.correct), targets)
-
-
-def training_examples() -> list[MisuseExample]:
-    """Each function of CLEAN clean, the planted bug, and one bug at every other site."""
-    examples = []
-    for function in synthesis.file_functions(CLEAN):
-        examples.append(_example(function.qualname, function.source))
-        for site in synthesis.analyse(function.source).sites:
-            planted = function.qualname == "Running.mean" and site.correct == "count" and site.line == 7
-            examples.append(_buggy(function.qualname, function.source, site, "total" if planted else site.replacements[0]))
-    return examples
-
-
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        examples = training_examples()
-        vocabulary = build_subtoken_vocabulary(subtoken_texts(examples), 200)
-        graphs = [misuse_graph(e, vocabulary, "hand") for e in examples]
-        torch.manual_seed(0)
-        model = MisuseModel(MisuseConfig(vocab_size=len(vocabulary) + 1, num_node_types=len(node_type_vocabulary()) + 1,
-                                         hidden=16, rounds=2))  # fmt: skip
-        fit(model, graphs, FitConfig(steps=150, batch_size=8, lr=0.01, log_every=50))
-        return save_model(model, vocabulary, tmp_path_factory.mktemp("model"))
-    finally:
-        torch.set_num_threads(threads)
+    return train_tiny_misuse_model(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="module")

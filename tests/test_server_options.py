@@ -48,3 +48,38 @@ def test_wire_form_round_trips():
     options, _ = parse_options({"completion": {"maxTokens": 7}, "developerId": "bo"})
     assert parse_options(to_wire(options)) == (options, [])
     assert to_wire(options)["completion"]["maxTokens"] == 7
+
+
+def test_diagnostics_options_are_read_and_checked():
+    from bowerbird.server.options import DiagnosticsOptions
+
+    assert ServerOptions().diagnostics == DiagnosticsOptions(enabled=True, model=None, threshold=None, debounce_ms=150)
+    options, problems = parse_options({"diagnostics": {"enabled": False, "model": "~/m", "threshold": 1, "debounceMs": 0}})
+    assert problems == []
+    assert options.diagnostics == DiagnosticsOptions(enabled=False, model="~/m", threshold=1.0, debounce_ms=0)
+    assert to_wire(options)["diagnostics"] == {"enabled": False, "model": "~/m", "threshold": 1.0, "debounceMs": 0}
+    # null is "the default": the shipped model, the model's calibrated threshold
+    assert parse_options({"diagnostics": {"model": None, "threshold": None}}, options)[0].diagnostics == DiagnosticsOptions(
+        enabled=False, debounce_ms=0)
+
+
+def test_bad_diagnostics_options_are_reported_and_defaulted():
+    from bowerbird.server.options import DiagnosticsOptions
+
+    options, problems = parse_options(
+        {"diagnostics": {"enabled": "no", "model": "  ", "threshold": 1.5, "debounceMs": -1}, "completion": {"candidates": 2}}
+    )
+    assert options.diagnostics == DiagnosticsOptions()
+    assert options.completion == CompletionOptions(candidates=2)  # the rest is kept
+    assert problems == [
+        "diagnostics.enabled: invalid value 'no'; using True",
+        "diagnostics.model: invalid value '  '; using None",
+        "diagnostics.threshold: invalid value 1.5; using None",
+        "diagnostics.debounceMs: invalid value -1; using 150",
+    ]
+    for bad in ("high", True, float("nan"), -0.1, [0.5]):
+        assert parse_options({"diagnostics": {"threshold": bad}})[1] == [f"diagnostics.threshold: invalid value {bad!r}; using None"]
+    for bad in (5001, 2.5, "300", None):
+        assert parse_options({"diagnostics": {"debounceMs": bad}})[1] == [f"diagnostics.debounceMs: invalid value {bad!r}; using 150"]
+    assert parse_options({"diagnostics": {"model": 3}})[1] == ["diagnostics.model: invalid value 3; using None"]
+    assert parse_options({"diagnostics": "off"})[1] == ["diagnostics: expected an object, got 'off'; using defaults"]

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -45,12 +44,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bowerbird.commands.common import UsageError, print_json
+from bowerbird.learners.misuse.defaults import (
+    DEFAULT_THRESHOLD,
+    RULE_ID,
+    RULE_NAME,
+    calibrated_threshold,
+    default_model_folder,
+    shown,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_THRESHOLD = 0.5
-RULE_ID = "BB001"
-RULE_NAME = "variable-misuse"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 
@@ -90,12 +94,6 @@ class Totals:
     without_reads: int = 0
     too_large: int = 0
     unusable: int = 0
-
-
-def default_model_folder() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / "misuse"
 
 
 def targets(paths: list[Path]) -> list[Target]:
@@ -147,16 +145,10 @@ def load(folder: Path | None):
 def model_threshold(config: dict) -> float:
     """The calibrated threshold of a model's config (a number, or `eval misuse`'s threshold
     object), else `DEFAULT_THRESHOLD`."""
-    value = config.get("threshold")
-    if isinstance(value, dict):
-        value = value.get("threshold")
-    if value is None:
-        return DEFAULT_THRESHOLD
-    try:
-        return _check_threshold(value, "the model's threshold")
-    except UsageError as error:
-        print(f"bowerbird check: warning: {error}; using {DEFAULT_THRESHOLD}", file=sys.stderr)
-        return DEFAULT_THRESHOLD
+    threshold, problem = calibrated_threshold(config)
+    if problem:
+        print(f"bowerbird check: warning: {problem}; using {DEFAULT_THRESHOLD}", file=sys.stderr)
+    return threshold
 
 
 def run(args: argparse.Namespace) -> int:
@@ -210,11 +202,6 @@ def run(args: argparse.Namespace) -> int:
 def _skip(totals: Totals, target: Target, reason: str) -> None:
     totals.skipped.append((target, reason))
     print(f"bowerbird check: warning: {target.path}: skipped, {reason}", file=sys.stderr)
-
-
-def shown(probability: float) -> str:
-    """Two places, cut rather than rounded (0.998 shows as 0.99, not as a certain 1.00)."""
-    return f"{math.floor(probability * 100) / 100:.2f}"
 
 
 def text_line(f) -> str:

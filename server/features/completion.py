@@ -74,7 +74,8 @@ async def complete(ls: BowerbirdServer, uri: str, position: types.Position) -> S
             return pipeline.complete(relative, text, line, col, cancel)
 
     try:
-        completion = await asyncio.get_running_loop().run_in_executor(None, run)
+        with ls.completing:  # diagnostics yield the CPU meanwhile
+            completion = await asyncio.get_running_loop().run_in_executor(None, run)
     except asyncio.CancelledError:
         cancel.set()
         raise

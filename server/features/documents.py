@@ -1,6 +1,7 @@
 """Document events beyond text sync (which pygls keeps): saves re-index, opens find roots,
 and every new version of a document is parsed in the background once typing pauses, so a
-completion request finds the parse ready."""
+completion request finds the parse ready; opens, changes and saves also (re)schedule the
+document's diagnostics, and a close clears them (`features/diagnostics.py`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from bowerbird.server.app import BowerbirdServer
+from bowerbird.server.features import diagnostics
 from bowerbird.server.features.indexing import update
 from bowerbird.server.progress import with_progress
 
@@ -18,12 +20,14 @@ from bowerbird.server.progress import with_progress
 def register(server: BowerbirdServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: BowerbirdServer, params: types.DidSaveTextDocumentParams) -> None:
+        diagnostics.schedule(ls, params.text_document.uri)
         await update(ls, [params.text_document.uri])
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: BowerbirdServer, params: types.DidOpenTextDocumentParams) -> None:
         """A file outside every workspace root brings its repository in (editors opened on a
         single file send no folders)."""
+        diagnostics.schedule(ls, params.text_document.uri)
         path = to_fs_path(params.text_document.uri)
         if ls.workspaces is None or not path or not Path(path).is_file():
             return
@@ -36,10 +40,12 @@ def register(server: BowerbirdServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: BowerbirdServer, params: types.DidChangeTextDocumentParams) -> None:
+        diagnostics.schedule(ls, params.text_document.uri)
         await prewarm(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: BowerbirdServer, params: types.DidCloseTextDocumentParams) -> None:
+        diagnostics.forget(ls, params.text_document.uri)
         path = to_fs_path(params.text_document.uri)
         root = ls.workspaces.root_of(Path(path)) if ls.workspaces is not None and path else None
         if root is not None:

@@ -41,7 +41,8 @@ def status(ls: BowerbirdServer) -> dict:
             timings[stage] = {"p50": round(values[len(values) // 2], 2),
                               "p95": round(values[min(len(values) - 1, int(len(values) * 0.95))], 2)}
     return {"version": ls.version, "roots": roots, "model": model, "options": to_wire(ls.options),
-            "completions": {"count": len(ls.timings), "timings_ms": timings}}
+            "completions": {"count": len(ls.timings), "timings_ms": timings},
+            "diagnostics": ls.checker.status(ls.options.diagnostics)}
 
 
 def register(server: BowerbirdServer) -> None:

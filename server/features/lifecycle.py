@@ -6,6 +6,7 @@ from lsprotocol import types
 
 from bowerbird.server import gc_policy
 from bowerbird.server.app import BowerbirdServer
+from bowerbird.server.features import diagnostics
 from bowerbird.server.features.completion import load_model
 from bowerbird.server.features.indexing import index_all
 
@@ -27,6 +28,7 @@ def register(server: BowerbirdServer) -> None:
         gc_policy.apply("started")  # the analysis modules are imported now; the model follows
         ls.spawn(index_all(ls))
         ls.spawn(load_model(ls))
+        diagnostics.start_loading(ls)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: BowerbirdServer, params: None) -> None:
