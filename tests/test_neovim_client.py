@@ -208,6 +208,22 @@ def test_reindex_and_a_confirmed_forget(session):
     assert recorded_choices(tmp) == []
 
 
+def test_a_planted_misuse_gives_a_diagnostic_and_its_quick_fix_repairs_it(tmp_path, tiny_model):
+    from tiny_misuse_model import BUG, BUGGY, train_tiny_misuse_model
+
+    misuse_model = train_tiny_misuse_model(tmp_path / "misuse-model")
+    repo, setup = server_setup(tmp_path, tiny_model)
+    setup["init_options"]["diagnostics"] = {"model": str(misuse_model), "debounceMs": 0}
+    (repo / "stats.py").write_text(BUGGY)
+    result = run_nvim(tmp_path, {"scenario": "diagnostics", "setup": setup, "file": str(repo / "stats.py")}, 60)
+    d = result["diagnostic"]
+    assert (d["lnum"], d["col"], d["end_col"]) == (BUG["line"] - 1, BUG["col"] - 1, BUG["end_col"] - 1)
+    assert d["message"].startswith("`total` may be the wrong variable here — did you mean `count`?")
+    assert d["source"] == "bowerbird" and d["severity"] == 2  # vim.diagnostic.severity.WARN
+    assert result["action_title"] == "Replace `total` with `count`", result.get("code_action_error")
+    assert result["fixed_line"] == "        return total / count"
+
+
 def test_bad_options_give_one_clear_warning_and_no_error(tmp_path):
     file = tmp_path / "example.py"
     file.write_text("x = 1\n")

@@ -406,6 +406,58 @@ function scenarios.commands()
   }, finish)
 end
 
+-- A planted variable misuse: the server's diagnostic arrives through Neovim's own LSP client
+-- (vim.diagnostic), and its quick fix, applied, replaces the name.
+function scenarios.diagnostics()
+  local bowerbird = require("bowerbird")
+  local lsp = require("bowerbird.lsp")
+  bowerbird.setup(params.setup)
+  vim.cmd("edit " .. vim.fn.fnameescape(params.file))
+  local function misuse()
+    for _, d in ipairs(vim.diagnostic.get(0)) do
+      if d.message:find("may be the wrong variable") then
+        return d
+      end
+    end
+  end
+  run_steps({
+    { "client attached", wait = function()
+      return lsp.client(0) ~= nil
+    end },
+    { "diagnostic", wait = function()
+      return misuse() ~= nil
+    end },
+    { "code action", run = function()
+      local d = misuse()
+      result.diagnostic = { lnum = d.lnum, col = d.col, end_col = d.end_col, message = d.message,
+        source = d.source, severity = d.severity }
+      local position = { line = d.lnum, character = d.col }
+      lsp.client(0).request("textDocument/codeAction", {
+        textDocument = { uri = vim.uri_from_bufnr(0) },
+        range = { start = position, ["end"] = { line = d.end_lnum or d.lnum, character = d.end_col } },
+        -- the diagnostic as the client holds it (0.7 keeps the server's code in user_data.lsp)
+        context = { diagnostics = { {
+          range = { start = position, ["end"] = { line = d.lnum, character = d.end_col } },
+          message = d.message, source = d.source, severity = d.severity,
+          code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code) } } },
+      }, function(err, answer)
+        result.code_action_error = err and vim.inspect(err) or vim.NIL
+        result.code_actions = answer or {}
+      end, 0)
+    end, wait = function()
+      return result.code_actions ~= nil
+    end },
+    { "apply the quick fix", run = function()
+      local action = result.code_actions[1]
+      result.action_title = action and action.title or vim.NIL
+      if action and action.edit then
+        vim.lsp.util.apply_workspace_edit(action.edit, lsp.client(0).offset_encoding or "utf-16")
+      end
+      result.fixed_line = line(result.diagnostic.lnum)
+    end },
+  }, finish)
+end
+
 -- Neovim 0.12+: the built-in vim.lsp.inline_completion shows the server's suggestion after a
 -- pause in typing and the accept key inserts it and runs its command. Skipped before 0.12.
 function scenarios.builtin()

@@ -60,7 +60,12 @@ M.server_schema = t({
     proposal = { kind = "integer" },
     tokenHealing = { kind = "boolean" },
   }),
-  diagnostics = t({ enabled = { kind = "boolean" } }),
+  diagnostics = t({
+    enabled = { kind = "boolean" },
+    model = { kind = "string" },
+    threshold = { kind = "number" },
+    debounceMs = { kind = "integer" },
+  }),
 })
 
 M.schema = t({
