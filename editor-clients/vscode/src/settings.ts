@@ -5,7 +5,7 @@
 // enums and ranges. `package.json`'s `contributes.configuration` is checked against it by the
 // tests, so the two cannot drift apart silently.
 
-export type SettingKind = "boolean" | "integer" | "number" | "string" | "nullableString";
+export type SettingKind = "boolean" | "integer" | "number" | "string" | "nullableString" | "nullableNumber";
 
 export interface ServerSetting {
     /** Dotted path under the `bowerbird` section, also the path in the server's options. */
@@ -34,6 +34,9 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     { key: "completion.proposal", kind: "integer", default: 62, minimum: 0, maximum: 62 },
     { key: "completion.tokenHealing", kind: "boolean", default: true },
     { key: "diagnostics.enabled", kind: "boolean", default: true },
+    { key: "diagnostics.model", kind: "nullableString", default: null },
+    { key: "diagnostics.threshold", kind: "nullableNumber", default: null, minimum: 0, maximum: 1 },
+    { key: "diagnostics.debounceMs", kind: "integer", default: 150, minimum: 0, maximum: 5000 },
 ];
 
 /** Settings only the extension reads; never sent to the server. */

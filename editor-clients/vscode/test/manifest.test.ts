@@ -41,6 +41,9 @@ describe("package.json settings", () => {
             if (setting.kind === "nullableString") {
                 assert.equal(property.type, "string", setting.key);
                 assert.equal(property.default, "", `${setting.key}: empty in VS Code, null for the server`);
+            } else if (setting.kind === "nullableNumber") {
+                assert.deepEqual(property.type, ["number", "null"], setting.key);
+                assert.equal(property.default, null, `${setting.key}: null, the server's default`);
             } else {
                 assert.equal(property.type, setting.kind, setting.key);
                 assert.equal(property.default, setting.default, setting.key);

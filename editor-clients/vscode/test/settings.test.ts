@@ -15,7 +15,7 @@ function defaults(): Record<string, unknown> {
             enabled: true, backend: "embedded", model: "", url: "", maxTokens: 48, temperature: 0,
             candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true,
         },
-        diagnostics: { enabled: true },
+        diagnostics: { enabled: true, model: "", threshold: null, debounceMs: 150 },
     };
 }
 
@@ -29,7 +29,7 @@ describe("toServerOptions", () => {
                 enabled: true, backend: "embedded", model: null, url: null, maxTokens: 48, temperature: 0,
                 candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true,
             },
-            diagnostics: { enabled: true },
+            diagnostics: { enabled: true, model: null, threshold: null, debounceMs: 150 },
         });
     });
 
@@ -109,7 +109,8 @@ describe("the settings table", () => {
             "indexDir", "dataDir", "developerId",
             "completion.enabled", "completion.backend", "completion.model", "completion.url", "completion.maxTokens",
             "completion.temperature", "completion.candidates", "completion.debounceMs", "completion.proposal",
-            "completion.tokenHealing", "diagnostics.enabled",
+            "completion.tokenHealing", "diagnostics.enabled", "diagnostics.model", "diagnostics.threshold",
+            "diagnostics.debounceMs",
         ]);
     });
 
