@@ -81,6 +81,25 @@ def bucket_for(num_nodes: int, buckets: Sequence[int] = DEFAULT_BUCKETS) -> int:
     raise GraphTooLarge("", f"{num_nodes} nodes exceed the largest bucket ({max(buckets)})")
 
 
+def node_features(
+    fg: FunctionGraph, vocabulary: Mapping[str, int], max_subtokens: int = 4, rows: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(node type ids (rows,), subtoken ids (rows, max_subtokens)) of a graph's nodes, int32;
+    ``rows`` (default: the number of nodes) pads with zeros."""
+    graph = fg.graph
+    types = node_type_vocabulary()
+    size = graph.number_of_nodes() if rows is None else rows
+    node_types = np.zeros(size, dtype=np.int32)
+    subtokens = np.zeros((size, max_subtokens), dtype=np.int32)
+    for i, data in graph.nodes(data=True):
+        kind = data["node_type"]
+        type_name = data["ast_type"] if kind in (NodeType.SYNTAX, NodeType.TOKEN) else f"<{kind.value}>"
+        node_types[i] = types.get(type_name, 0)
+        for k, sub in enumerate(split_subtokens(data["text"])[:max_subtokens]):
+            subtokens[i, k] = vocabulary.get(sub, 0)
+    return node_types, subtokens
+
+
 def export_tensors(
     fg: FunctionGraph,
     vocabulary: Mapping[str, int],
@@ -91,15 +110,7 @@ def export_tensors(
     graph = fg.graph
     n = graph.number_of_nodes()
     bucket = bucket_for(n, buckets)
-    types = node_type_vocabulary()
-    node_types = np.zeros(bucket, dtype=np.int32)
-    subtokens = np.zeros((bucket, max_subtokens), dtype=np.int32)
-    for i, data in graph.nodes(data=True):
-        kind = data["node_type"]
-        type_name = data["ast_type"] if kind in (NodeType.SYNTAX, NodeType.TOKEN) else f"<{kind.value}>"
-        node_types[i] = types.get(type_name, 0)
-        for k, sub in enumerate(split_subtokens(data["text"])[:max_subtokens]):
-            subtokens[i, k] = vocabulary.get(sub, 0)
+    node_types, subtokens = node_features(fg, vocabulary, max_subtokens, rows=bucket)
     pairs: dict[str, list[tuple[int, int]]] = {kind.value: [] for kind in EdgeType}
     for u, v, key in graph.edges(keys=True):
         pairs[key.value].append((u, v))

@@ -62,7 +62,7 @@ import libcst as cst
 import torch
 
 from bowerbird.analysis.graphs.access import classify_accesses
-from bowerbird.analysis.graphs.build import parse_source
+from bowerbird.analysis.graphs.build import build_unit, parse_source
 from bowerbird.analysis.graphs.schema import Access, GraphError
 from bowerbird.analysis.graphs.syntax import walk_unit
 
@@ -300,8 +300,10 @@ def _analyse(
                             source=function.source, bug=None, repair_targets=(), candidates=(),
                             tokens=tokens, nodes=len(items))  # fmt: skip
     try:
-        graph = misuse_graph(example, vocabulary, model.config.edge_set, model.config.gfsa_view)
-    except ExampleError as error:
+        d = parsed.definitions[0]  # the outermost definition: `root`, already parsed
+        fg = build_unit(parsed, d.node, d.own, d.node.name.value, d.qualname)
+        graph = misuse_graph(example, vocabulary, model.config.edge_set, model.config.gfsa_view, fg)
+    except (ExampleError, GraphError, ValueError, RecursionError) as error:
         logger.debug("%s", error)
         return dataclasses.replace(entry, status="rejected"), None
     if graph.accesses.tolist() != nodes or graph.uses.tolist() != [nodes[k] for k in reads]:

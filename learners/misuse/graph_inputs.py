@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import torch
 
-from bowerbird.analysis.graphs import Access, EdgeType, FunctionGraph, NodeType, build_graphs
-from bowerbird.analysis.graphs.tensors import node_type_vocabulary, split_subtokens
+from bowerbird.analysis.graphs import Access, EdgeType, FunctionGraph, build_graphs
+from bowerbird.analysis.graphs.tensors import node_features
 
 from .data import MisuseExample
 
@@ -84,25 +84,19 @@ def function_graph(example: MisuseExample) -> FunctionGraph:
 
 def misuse_graph(
     example: MisuseExample, vocabulary: Mapping[str, int], edge_set: str = "hand",
-    gfsa_view_name: str | None = None,
+    gfsa_view_name: str | None = None, fg: FunctionGraph | None = None,
 ) -> MisuseGraph:  # fmt: skip
     """The tensors of one example; ``gfsa_view_name`` (edge set "gfsa") is the GFSA view whose
-    encoding to attach (the layer's ``config.view``)."""
-    fg = function_graph(example)
+    encoding to attach (the layer's ``config.view``); ``fg``: the example's graph when the caller
+    has already built it (else it is built from the source)."""
+    fg = function_graph(example) if fg is None else fg
     graph = fg.graph
-    types = node_type_vocabulary()
-    n = graph.number_of_nodes()
-    node_types = torch.zeros(n, dtype=torch.long)
-    subtokens = torch.zeros(n, MAX_SUBTOKENS, dtype=torch.long)
+    types, subs = node_features(fg, vocabulary, MAX_SUBTOKENS)
+    node_types, subtokens = torch.from_numpy(types).long(), torch.from_numpy(subs).long()
     uses: list[int] = []
     accesses: list[int] = []
     position: dict[tuple[int, int], int] = {}  # (line, col) of an access -> node
     for i, data in graph.nodes(data=True):
-        kind = data["node_type"]
-        name = data["ast_type"] if kind in (NodeType.SYNTAX, NodeType.TOKEN) else f"<{kind.value}>"
-        node_types[i] = types.get(name, 0)
-        for k, sub in enumerate(split_subtokens(data["text"])[:MAX_SUBTOKENS]):
-            subtokens[i, k] = vocabulary.get(sub, 0)
         if data["ast_type"] == "Name" and data["access"] is not Access.NONE:
             accesses.append(i)
             position[(data["line"], data["col"])] = i
