@@ -9,15 +9,10 @@
 # Needs nvim, tmux, Pillow in the Python below and fonts-dejavu-core. PYTHON (default: the
 # repository's .venv, else python3) runs the training, the server and the renderer.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-plugin="$(dirname "$here")"
-repo_root="$(cd "$plugin/../.." && pwd)"
-out="${1:-$plugin/screenshots/diagnostic.png}"
-python="${PYTHON:-$repo_root/.venv/bin/python}"
-[ -x "$python" ] || python=python3
-session="bowerbird-diag-$$"
-work="$(mktemp -d)"
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
+out_default="screenshots/diagnostic.png"
+session_prefix="bowerbird-diag"
+# shellcheck source=_tmux_shot.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_tmux_shot.sh"
 
 mkdir -p "$work/repo"
 (cd "$repo_root/tests" && "$python" - "$work" <<'PY'
@@ -57,22 +52,9 @@ timer:start(200, 200, vim.schedule_wrap(function()
 end))
 EOF
 
-wait_for() { # FILE PATTERN SECONDS
-  for _ in $(seq 1 $(($3 * 10))); do
-    if [ -f "$1" ] && grep -q -- "$2" "$1"; then return 0; fi
-    sleep 0.1
-  done
-  echo "timed out waiting for $2 in $1" >&2
-  tmux capture-pane -p -t "$session" >&2 || true
-  exit 1
-}
-
 tmux new-session -d -s "$session" -x 100 -y 30 \
   "cd '$work/repo' && TERM=xterm-256color nvim --clean -u '$work/init.lua' stats.py"
 wait_for "$work/diagnostic" "wrong variable" 120
 sleep 1
-tmux capture-pane -e -p -t "$session" > "$work/pane.ansi"
-cursor="$(tmux display -p -t "$session" '#{cursor_x},#{cursor_y}')"
-mkdir -p "$(dirname "$out")"
-"$python" "$here/render_ansi.py" "$work/pane.ansi" "$out" --cols 100 --lines 30 --cursor "$cursor"
+capture_png
 echo "diagnostic: $(cat "$work/diagnostic")"

@@ -8,15 +8,10 @@
 # Needs nvim, tmux, Pillow in the Python below and fonts-dejavu-core. PYTHON (default: the
 # repository's .venv, else python3) runs both the server and the renderer.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-plugin="$(dirname "$here")"
-repo_root="$(cd "$plugin/../.." && pwd)"
-out="${1:-$plugin/screenshots/ghost-text.png}"
-python="${PYTHON:-$repo_root/.venv/bin/python}"
-[ -x "$python" ] || python=python3
-session="bowerbird-shot-$$"
-work="$(mktemp -d)"
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
+out_default="screenshots/ghost-text.png"
+session_prefix="bowerbird-shot"
+# shellcheck source=_tmux_shot.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_tmux_shot.sh"
 
 cp -r "$repo_root/tests/data/pyrepo" "$work/repo"
 cat > "$work/init.lua" <<EOF
@@ -51,16 +46,6 @@ timer:start(200, 200, vim.schedule_wrap(function()
 end))
 EOF
 
-wait_for() { # FILE PATTERN SECONDS
-  for _ in $(seq 1 $(($3 * 10))); do
-    if [ -f "$1" ] && grep -q -- "$2" "$1"; then return 0; fi
-    sleep 0.1
-  done
-  echo "timed out waiting for $2 in $1" >&2
-  tmux capture-pane -p -t "$session" >&2 || true
-  exit 1
-}
-
 tmux new-session -d -s "$session" -x 100 -y 30 \
   "cd '$work/repo' && TERM=xterm-256color nvim --clean -u '$work/init.lua' shapes/circle.py"
 wait_for "$work/ready" ready 120
@@ -69,8 +54,5 @@ sleep 0.5
 tmux send-keys -t "$session" "return 2 * "
 wait_for "$work/ghost" "return 2 \* " 60
 sleep 0.5
-tmux capture-pane -e -p -t "$session" > "$work/pane.ansi"
-cursor="$(tmux display -p -t "$session" '#{cursor_x},#{cursor_y}')"
-mkdir -p "$(dirname "$out")"
-"$python" "$here/render_ansi.py" "$work/pane.ansi" "$out" --cols 100 --lines 30 --cursor "$cursor" --cursor-shape bar
+capture_png --cursor-shape bar
 echo "ghost text: $(tail -n 1 "$work/ghost")"
