@@ -28,6 +28,7 @@ from bowerbird.learners.misuse.synthesis import (
     count_tokens,
     file_examples,
     file_functions,
+    paired_examples,
     replace_name,
     synthesize,
 )
@@ -408,3 +409,46 @@ def test_cli_without_make_data_says_training_is_a_separate_step(tmp_path, capsys
     code, _, err = run_cli(["train", "misuse", "--make-data", "--out", str(tmp_path), "--repo", str(tmp_path / "no")],
                            capsys)  # fmt: skip
     assert code == 2 and "no such directory" in err
+
+
+def test_paired_examples_keep_the_function_clean_and_bug_it_at_distinct_sites():
+    source = textwrap.dedent(FUNCTIONS[0])
+    analysis = analyse(source)
+    assert len(analysis.sites) >= 3
+    examples = paired_examples(source, random.Random(1), 2, path="m.py", function="total", example_id="m.py:total")
+    clean, *buggy = examples
+    assert clean.bug is None and clean.source == source and clean.id == "m.py:total"
+    assert [e.id for e in buggy] == ["m.py:total~1", "m.py:total~2"]
+    assert len({(e.bug.line, e.bug.col) for e in buggy}) == 2
+    for example in buggy:
+        check_bug(example, source)
+    again = paired_examples(source, random.Random(1), 2, path="m.py", function="total", example_id="m.py:total")
+    assert again == examples
+    # more bugs asked than there are sites: one per site
+    assert len(paired_examples(source, random.Random(1), 99)) == 1 + len(analysis.sites)
+
+
+def test_bugs_per_function_pairs_corruptible_functions_and_leaves_the_rest_alone():
+    text = "\n\n".join(f"def f{i}(a, b):\n    c = a + b\n    return c * a\n" for i in range(20))
+    text += "\n\ndef lonely(x):\n    return x\n"
+    examples, counts = file_examples(text, "m.py", "m", seed=3, bugs_per_function=1)
+    assert counts["functions"] == 21 and counts["not_corruptible"] == 1
+    assert (counts["buggy"], counts["clean"]) == (20, 21) and len(examples) == 41
+    for i in range(20):
+        clean, bug = (e for e in examples if e.function == f"f{i}")
+        assert clean.bug is None and bug.bug is not None and bug.id == clean.id + "~1"
+
+
+def test_cli_bugs_per_function_pairs_the_repo_split(repo, tmp_path, capsys):
+    out = tmp_path / "paired"
+    code, stdout, _ = run_cli(["train", "misuse", "--make-data", "--out", str(out), "--repo", str(repo),
+                               "--bugs-per-function", "1", "--json"], capsys)  # fmt: skip
+    assert code == 0
+    manifest = json.loads(stdout)
+    assert manifest["settings"]["train_bugs_per_function"] == 1
+    counts = manifest["splits"]["repo"]
+    assert (counts["functions"], counts["not_corruptible"]) == (7, 2)
+    assert (counts["buggy"], counts["clean"], counts["examples"]) == (5, 7, 12)
+    code, _, err = run_cli(["train", "misuse", "--make-data", "--out", str(out), "--repo", str(repo),
+                            "--bugs-per-function", "-1"], capsys)  # fmt: skip
+    assert code == 2 and "--bugs-per-function" in err

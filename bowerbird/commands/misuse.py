@@ -5,7 +5,10 @@ package; `--site-packages` adds the installed pure-Python packages) becomes one 
 or with one read of a local variable replaced by another local variable bound before it
 (`learners/misuse/synthesis.py` has the rules). Of the functions that can be corrupted, half
 (a seeded draw per function) are; functions over `--max-tokens` tokens or `--max-nodes`
-program-graph AST nodes are left out and counted.
+program-graph AST nodes are left out and counted. With `--bugs-per-function B`, every
+corruptible function of the training split (or of `--repo`) gives itself clean and B buggy
+copies at distinct sites instead (paired data: more examples from the same code, and each bug seen next to its fix);
+the test split keeps one draw per function, so its metrics stay comparable.
 
 DIR receives `train.jsonl.gz` (the training packages) and `test.jsonl.gz` (the held-out
 packages), or `repo.jsonl.gz` with `--repo PATH` (every Python file of PATH, one split), in the
@@ -68,6 +71,9 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-nodes", type=int, default=256, help="largest function (graph AST nodes) used")
     parser.add_argument("--corruptible-only", action="store_true",
                         help="leave out functions that have no possible bug site (default: kept as clean examples)")
+    parser.add_argument("--bugs-per-function", type=int, default=0, metavar="B",
+                        help="training split (or --repo): each corruptible function clean and with B bugs at distinct sites "
+                             "(default 0: one example per function, buggy half the time)")
     from bowerbird.commands.misuse_model import add_train_options
 
     add_train_options(parser)
@@ -98,12 +104,15 @@ def run_make_data(args: argparse.Namespace) -> int:
         value = getattr(args, option)
         if value is not None and value < 1:
             raise UsageError(f"--{option.replace('_', '-')} must be at least 1")
+    if args.bugs_per_function < 0:
+        raise UsageError("--bugs-per-function must be 0 or more")
     if args.repo is not None and args.site_packages:
         raise UsageError("--site-packages chooses corpus files; it does not go with --repo")
     splits, settings = choose_files(args)
     started = time.monotonic()
     manifest = make_data(splits, args.out, settings, args.seed, args.functions, args.max_tokens, args.max_nodes,
-                         keep_not_corruptible=not args.corruptible_only)  # fmt: skip
+                         keep_not_corruptible=not args.corruptible_only,
+                         bugs_per_function=args.bugs_per_function)  # fmt: skip
     logger.info("misuse data made in %.1f s", time.monotonic() - started)
     if args.json:
         print_json(manifest)
@@ -138,9 +147,10 @@ def _source_file(path: Path, root: Path) -> SourceFile:
 
 def make_data(
     splits: dict[str, list[SourceFile]], out: Path, settings: dict, seed: int, limit: int | None,
-    max_tokens: int, max_nodes: int, keep_not_corruptible: bool = True,
+    max_tokens: int, max_nodes: int, keep_not_corruptible: bool = True, bugs_per_function: int = 0,
 ) -> dict:  # fmt: skip
-    """Write each split's examples and the manifest to ``out``; returns the manifest."""
+    """Write each split's examples and the manifest to ``out``; returns the manifest.
+    ``bugs_per_function`` applies to every split but ``test``."""
     from bowerbird.learners.misuse.data import write_examples
 
     out.mkdir(parents=True, exist_ok=True)
@@ -148,11 +158,13 @@ def make_data(
         "format": FORMAT,
         "settings": {**settings, "seed": seed, "functions": limit, "max_tokens": max_tokens,
                      "max_nodes": max_nodes, "buggy_share": 0.5,
-                     "corruptible_only": not keep_not_corruptible},  # fmt: skip
+                     "corruptible_only": not keep_not_corruptible,
+                     "train_bugs_per_function": bugs_per_function},  # fmt: skip
         "splits": {},
     }
     for name, files in splits.items():
-        examples, counts = split_examples(name, files, seed, limit, max_tokens, max_nodes, keep_not_corruptible)
+        bugs = 0 if name == "test" else bugs_per_function
+        examples, counts = split_examples(name, files, seed, limit, max_tokens, max_nodes, keep_not_corruptible, bugs)
         file_name = f"{name}.jsonl.gz"
         write_examples(out / file_name, examples)
         manifest["splits"][name] = {
@@ -167,7 +179,7 @@ def make_data(
 
 def split_examples(
     label: str, files: list[SourceFile], seed: int, limit: int | None, max_tokens: int, max_nodes: int,
-    keep_not_corruptible: bool = True,
+    keep_not_corruptible: bool = True, bugs_per_function: int = 0,
 ) -> tuple[list, Counter]:  # fmt: skip
     """The examples of one split's files, taken in a seeded order until ``limit`` (the last file
     read stops there: the counts are those of the functions read), and counts (`COUNT_KEYS`).
@@ -194,7 +206,8 @@ def split_examples(
             try:
                 room = None if limit is None else limit - len(examples)
                 found, file_counts = file_examples(text, file.relative, file.package, seed, max_tokens, max_nodes,
-                                                   keep_not_corruptible=keep_not_corruptible, limit=room)  # fmt: skip
+                                                   keep_not_corruptible=keep_not_corruptible, limit=room,
+                                                   bugs_per_function=bugs_per_function)  # fmt: skip
             except GraphError:
                 counts["unparsable_files"] += 1
                 continue

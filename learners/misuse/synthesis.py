@@ -29,7 +29,8 @@ The rules:
   (reads and writes, parameters included), in the buggy source's coordinates.
 - A function with at least one site is buggy with probability ``buggy_share`` (one draw of the
   function's `random.Random`), at a site chosen uniformly, with a replacement chosen uniformly
-  among that site's; a function without a site is always clean.
+  among that site's; a function without a site is always clean. Or (`paired_examples`, for
+  training) it is kept clean *and* corrupted at several distinct sites.
 """
 
 from __future__ import annotations
@@ -345,21 +346,55 @@ def synthesize(
               "tokens": tokens, "nodes": analysis.nodes}  # fmt: skip
     if analysis.sites and rng.random() < buggy_share:
         site = rng.choice(analysis.sites)
+        return _buggy(source, analysis, site, rng.choice(site.replacements), common)
+    return _clean(source, analysis, common)
+
+
+def paired_examples(
+    source: str, rng: random.Random, bugs: int, *, function: str = "", path: str = "", package: str = "",
+    example_id: str | None = None, analysis: FunctionAnalysis | None = None, tokens: int | None = None,
+) -> list[MisuseExample]:  # fmt: skip
+    """The function clean, then up to ``bugs`` buggy copies of it, each at a different bug site
+    (chosen uniformly without repeats; a replacement chosen uniformly at each). Their ids are
+    ``example_id`` for the clean one and ``example_id~k`` for the k-th buggy one. A function
+    without a site gives its clean example only. Training on both versions of the same code
+    shows the model exactly what the bug changed (the pairs of GREAT's and CuBERT's data)."""
+    source = normalize_newlines(source)
+    if analysis is None:
+        analysis = analyse(source)
+    if tokens is None:
+        tokens = count_tokens(source)
+    example_id = example_id if example_id is not None else f"{path}:{function}"
+    common = {"id": example_id, "package": package, "path": path, "function": function,
+              "tokens": tokens, "nodes": analysis.nodes}  # fmt: skip
+    examples = [_clean(source, analysis, common)]
+    sites = list(analysis.sites)
+    rng.shuffle(sites)
+    for k, site in enumerate(sites[:bugs], start=1):
         wrong = rng.choice(site.replacements)
-        shift = len(wrong) - len(site.correct)  # later names on the site's line move by this
-        targets = tuple(
-            (line, col + shift if line == site.line and col > site.col else col)
-            for line, col in analysis.occurrences[site.correct]
-            if (line, col) != (site.line, site.col)
-        )
-        return MisuseExample(
-            source=replace_name(source, site.line, site.col, site.correct, wrong),
-            bug=Bug(site.line, site.col, wrong, site.correct),
-            repair_targets=targets,
-            candidates=tuple(sorted((site.correct, *site.replacements))),
-            **common,
-        )
+        examples.append(_buggy(source, analysis, site, wrong, {**common, "id": f"{example_id}~{k}"}))
+    return examples
+
+
+def _clean(source: str, analysis: FunctionAnalysis, common: dict) -> MisuseExample:
     return MisuseExample(source=source, bug=None, repair_targets=(), candidates=analysis.variables, **common)
+
+
+def _buggy(source: str, analysis: FunctionAnalysis, site: Site, wrong: str, common: dict) -> MisuseExample:
+    """``source`` with ``wrong`` read at ``site`` instead of its variable."""
+    shift = len(wrong) - len(site.correct)  # later names on the site's line move by this
+    targets = tuple(
+        (line, col + shift if line == site.line and col > site.col else col)
+        for line, col in analysis.occurrences[site.correct]
+        if (line, col) != (site.line, site.col)
+    )
+    return MisuseExample(
+        source=replace_name(source, site.line, site.col, site.correct, wrong),
+        bug=Bug(site.line, site.col, wrong, site.correct),
+        repair_targets=targets,
+        candidates=tuple(sorted((site.correct, *site.replacements))),
+        **common,
+    )
 
 
 # --- a whole file --------------------------------------------------------------------------------
@@ -374,13 +409,17 @@ def function_rng(seed: int, example_id: str) -> random.Random:
 def file_examples(
     text: str, path: str, package: str, seed: int, max_tokens: int = 512, max_nodes: int = 256,
     buggy_share: float = 0.5, keep_not_corruptible: bool = True, limit: int | None = None,
+    bugs_per_function: int = 0,
 ) -> tuple[list[MisuseExample], Counter]:  # fmt: skip
     """The examples of one file's functions and what happened to them: counts of
     ``functions`` (every def), ``too_large_tokens`` (over ``max_tokens``; checked first),
     ``too_large_nodes`` (within the token cap, over ``max_nodes``), ``unusable`` (code the
     tokenizer or the analysis rejects), ``buggy``, ``clean`` and ``not_corruptible`` (functions
     without a bug site: clean examples, or left out when ``keep_not_corruptible`` is False).
-    With ``limit``, it stops after that many examples (the counts cover the functions read).
+    With ``limit``, it stops after that many examples (the counts cover the functions read; a
+    function's paired examples stay together, so the last may go past it).
+    With ``bugs_per_function`` B > 0, each function with a bug site gives `paired_examples`
+    (itself clean and B buggy copies) instead of one draw of `synthesize`.
     Raises `GraphError` when the file does not parse."""
     counts: Counter = Counter()
     examples: list[MisuseExample] = []
@@ -413,11 +452,14 @@ def file_examples(
             counts["not_corruptible"] += 1
             if not keep_not_corruptible:
                 continue
-        example = synthesize(
-            function.source, function_rng(seed, example_id), function=function.qualname, path=path,
-            package=package, example_id=example_id, analysis=analysis, tokens=tokens,
-            buggy_share=buggy_share,
-        )  # fmt: skip
-        counts["buggy" if example.bug is not None else "clean"] += 1
-        examples.append(example)
+        rng = function_rng(seed, example_id)
+        where = {"function": function.qualname, "path": path, "package": package, "example_id": example_id,
+                 "analysis": analysis, "tokens": tokens}  # fmt: skip
+        if bugs_per_function > 0 and analysis.sites:
+            found = paired_examples(function.source, rng, bugs_per_function, **where)
+        else:
+            found = [synthesize(function.source, rng, buggy_share=buggy_share, **where)]
+        for example in found:
+            counts["buggy" if example.bug is not None else "clean"] += 1
+        examples.extend(found)
     return examples, counts
