@@ -20,7 +20,7 @@ from bowerbird.learners.misuse.evaluate import (
 )
 from bowerbird.learners.misuse.graph_inputs import ExampleError, misuse_graph, subtoken_texts
 from bowerbird.learners.misuse.model import MisuseConfig, MisuseModel, example_loss
-from bowerbird.learners.misuse.train import FitConfig, fit
+from bowerbird.learners.misuse.train import FitConfig, fit, lr_scale
 
 CLEAN = textwrap.dedent(
     """\
@@ -127,6 +127,35 @@ def test_a_tiny_model_fits_a_few_examples(edge_set, vocabulary, one_torch_thread
     scores = metrics(predict(model, graphs))
     assert scores == {"examples": 4, "buggy": 2, "no_bug_acc": 1.0, "loc_acc": 1.0, "repair_acc": 1.0,
                       "joint_acc": 1.0}  # fmt: skip
+
+
+def test_cosine_schedule_falls_from_the_peak_to_the_floor_and_constant_stays():
+    cosine = FitConfig(steps=100, schedule="cosine", min_lr_ratio=0.1)
+    scales = [lr_scale(step, cosine) for step in range(0, 101, 10)]
+    assert scales[0] == pytest.approx(1.0) and scales[5] == pytest.approx(0.55) and scales[-1] == pytest.approx(0.1)
+    assert all(a > b for a, b in zip(scales, scales[1:], strict=False))
+    assert lr_scale(150, cosine) == pytest.approx(0.1)  # past the end it stays at the floor
+    assert lr_scale(50, FitConfig(steps=100)) == 1.0
+    with pytest.raises(ValueError, match="unknown schedule"):
+        lr_scale(1, FitConfig(schedule="linear"))
+
+
+def test_fit_sets_the_scheduled_rate(vocabulary, one_torch_thread):
+    model = tiny_model("ast", vocabulary)
+    graphs = [misuse_graph(ex, vocabulary, "ast") for ex in examples()]
+    seen = []
+    original = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    torch.optim.Adam.step = spy
+    try:
+        fit(model, graphs, FitConfig(steps=4, batch_size=2, lr=0.01, schedule="cosine", min_lr_ratio=0.0))
+    finally:
+        torch.optim.Adam.step = original
+    assert seen == pytest.approx([0.01, 0.01 * 0.5 * (1 + 2**-0.5), 0.005, 0.01 * 0.5 * (1 - 2**-0.5)])
 
 
 def prediction(p_bug: float, buggy: bool, right: bool = True) -> Prediction:

@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 STATE_FILE = "train_state.json"
 RESUME_KEYS = ("edge_set", "hidden", "rounds", "batch_size", "lr", "gfsa_lr", "seed", "data", "max_examples",
-               "vocabulary_size", "gfsa_init")  # fmt: skip
+               "vocabulary_size", "gfsa_init", "lr_schedule")  # fmt: skip
+SETTING_DEFAULTS = {"lr_schedule": "constant"}  # settings older runs did not record, as they ran
 EDGE_SETS = ("ast", "hand", "gfsa")  # learners.misuse.graph_inputs.EDGE_SETS (the parser stays light)
 
 
@@ -41,6 +42,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--minutes", type=float, default=None, help="stop after this long (resume later)")
     group.add_argument("--batch-size", type=int, default=16)
     group.add_argument("--lr", type=float, default=1e-3)
+    group.add_argument("--lr-schedule", choices=("constant", "cosine"), default="cosine",
+                       help="cosine: from --lr down to 5%% of it at --steps (a run stopped by --minutes and "
+                            "resumed follows the same curve)")
     group.add_argument("--gfsa-lr", type=float, default=0.01, help="learning rate of the GFSA layer's policy")
     group.add_argument("--hidden", type=int, default=96)
     group.add_argument("--rounds", type=int, default=6, help="message-passing rounds")
@@ -71,7 +75,8 @@ def _settings(args: argparse.Namespace) -> dict:
     return {"edge_set": args.edge_set, "hidden": args.hidden, "rounds": args.rounds, "batch_size": args.batch_size,
             "lr": args.lr, "gfsa_lr": args.gfsa_lr, "seed": args.seed, "data": str(args.data.resolve()),
             "max_examples": args.max_examples, "vocabulary_size": args.vocabulary_size,
-            "gfsa_init": args.gfsa_init if args.edge_set == "gfsa" else None, "steps": args.steps}  # fmt: skip
+            "gfsa_init": args.gfsa_init if args.edge_set == "gfsa" else None, "steps": args.steps,
+            "lr_schedule": args.lr_schedule}  # fmt: skip
 
 
 def _graphs(examples, vocabulary, edge_set: str, view: str | None, label: str) -> tuple[list, int]:
@@ -131,7 +136,8 @@ def run_train_model(args: argparse.Namespace) -> int:
     state_path = out / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else None
     if state is not None:
-        clash = {k: (state["settings"].get(k), settings[k]) for k in RESUME_KEYS if state["settings"].get(k) != settings[k]}
+        saved = {**SETTING_DEFAULTS, **state["settings"]}
+        clash = {k: (saved.get(k), settings[k]) for k in RESUME_KEYS if saved.get(k) != settings[k]}
         if clash:
             raise UsageError(f"{out} was started with other settings ({clash}: saved, given); resume with those, or use a new --out")
         if state["step"] >= args.steps:
@@ -197,7 +203,8 @@ def run_train_model(args: argparse.Namespace) -> int:
         save(point["step"], entry["seconds"])
 
     config = FitConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, gfsa_lr=args.gfsa_lr,
-                       minutes=args.minutes, log_every=args.log_every, seed=args.seed)  # fmt: skip
+                       minutes=args.minutes, log_every=args.log_every, seed=args.seed,
+                       schedule=args.lr_schedule)  # fmt: skip
     result = fit(model, graphs, config, start_step=done, on_log=on_log)
     save(done + result.steps, result.seconds)
     state["finished"] = state["step"] >= args.steps

@@ -1,9 +1,14 @@
 """Training loop of the misuse model: Adam over shuffled mini-batches of graphs, stopped by a
-step count or a wall-clock budget, reporting a loss curve (and saving) every ``log_every``."""
+step count or a wall-clock budget, reporting a loss curve (and saving) every ``log_every``.
+
+The learning rate follows ``schedule``: ``constant``, or ``cosine`` (from ``lr`` at step 0 down
+to ``min_lr_ratio * lr`` at ``steps``). It is a function of the step number alone, so a run
+stopped by ``minutes`` and resumed continues the same curve."""
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +32,21 @@ class FitConfig:
     log_every: int = 50
     seed: int = 0
     clip: float = 1.0  # gradient norm clip
+    schedule: str = "constant"  # "constant" or "cosine" (see the module's docstring)
+    min_lr_ratio: float = 0.05  # cosine: the rate at ``steps`` as a share of the peak
+
+
+SCHEDULES = ("constant", "cosine")
+
+
+def lr_scale(step: int, config: FitConfig) -> float:
+    """The learning rate at ``step`` as a share of the configured rates."""
+    if config.schedule == "constant":
+        return 1.0
+    if config.schedule != "cosine":
+        raise ValueError(f"unknown schedule {config.schedule!r} (choose from {', '.join(SCHEDULES)})")
+    progress = min(1.0, step / max(1, config.steps))
+    return config.min_lr_ratio + (1.0 - config.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,9 @@ def fit(
             order += more
         batch = [graphs[i] for i in order[: config.batch_size]]
         del order[: config.batch_size]
+        scale = lr_scale(step, config)
+        for group, base in zip(optimizer.param_groups, [config.lr, config.gfsa_lr], strict=False):
+            group["lr"] = base * scale
         outputs = model(batch)
         loss = torch.stack([example_loss(o, g) for o, g in zip(outputs, batch, strict=True)]).mean()
         optimizer.zero_grad()
