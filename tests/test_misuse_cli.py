@@ -49,11 +49,22 @@ def test_train_resume_and_evaluate(data, tmp_path, capsys, one_torch_thread):
     assert report["examples"] == 7 and report["edge_set"] == "hand"
     for key in ("no_bug_acc", "loc_acc", "repair_acc", "joint_acc"):
         assert 0.0 <= report[key] <= 1.0
-    assert set(report["threshold"]) == {"threshold", "precision", "recall", "shown", "target"}
+    assert set(report["threshold"]) >= {"threshold", "precision", "recall", "shown", "target"}
     assert main(["eval", "misuse", "--data", str(data), "--model", str(model), "--threshold", "0.5", "--json"]) == 0
     fixed = json.loads(capsys.readouterr().out)["threshold"]
-    assert fixed["threshold"] == 0.5 and set(fixed) == {"threshold", "precision", "recall", "shown"}
+    assert fixed["threshold"] == 0.5 and set(fixed) == {"threshold", "precision", "recall", "shown", "repair_precision"}
     assert main(["eval", "misuse", "--data", str(data), "--model", str(model), "--threshold", "2"]) == 2
+    code = main(["eval", "misuse", "--data", str(data), "--model", str(model), "--calibration-share", "0.5",
+                 "--precision", "0.01", "--json"])  # fmt: skip
+    assert code == 0
+    split = json.loads(capsys.readouterr().out)
+    assert split["calibration"]["share"] == 0.5 and split["threshold"]["target"] == 0.01
+    assert split["calibration"]["examples"] + split["threshold"]["examples"] == 7
+    assert main(["eval", "misuse", "--data", str(data), "--model", str(model), "--calibration-share", "0.001"]) == 2
+    assert "one part is empty" in capsys.readouterr().err
+    for bad in (["--calibration-share", "1"], ["--calibration-share", "0.5", "--threshold", "0.5"]):
+        assert main(["eval", "misuse", "--data", str(data), "--model", str(model), *bad]) == 2
+        assert "--calibration-share" in capsys.readouterr().err
 
 
 def test_bad_input_gets_a_clear_error(data, tmp_path, capsys):

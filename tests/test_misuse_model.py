@@ -13,6 +13,7 @@ from bowerbird.learners.misuse.data import Bug, MisuseExample
 from bowerbird.learners.misuse.evaluate import (
     Prediction,
     at_threshold,
+    calibration_split,
     false_alarms_per_1000,
     metrics,
     precision_threshold,
@@ -178,8 +179,28 @@ def test_precision_threshold_is_the_lowest_that_keeps_precision():
     assert best["recall"] == pytest.approx(3 / 5)
     assert precision_threshold(preds, 0.8)["threshold"] == 0.3  # 5 right of 6 shown; 5 of 7 at 0.1
     assert precision_threshold([prediction(0.9, False)], 0.95)["threshold"] is None
-    assert at_threshold(preds, 0.9) == {"threshold": 0.9, "precision": 0.75, "recall": 0.6, "shown": 4}
+    assert best["repair_precision"] == 1.0
+    assert at_threshold(preds, 0.9) == {"threshold": 0.9, "precision": 0.75, "recall": 0.6, "shown": 4,
+                                        "repair_precision": 0.75}  # fmt: skip
+    right_place_wrong_name = Prediction("y", True, 0.999, location_right=True, repair_right=False, no_bug_right=False)
+    assert at_threshold([right_place_wrong_name], 0.99)["repair_precision"] == 0.0
     assert at_threshold(preds, 1.0)["precision"] is None
     assert false_alarms_per_1000(preds, 0.95) == 0.0
     assert false_alarms_per_1000(preds, 0.5) == 500.0
     assert false_alarms_per_1000(preds, None) is None
+
+
+def test_calibration_split_is_by_function_keeps_copies_together_and_ignores_order():
+    preds = [Prediction(f"pkg/m{i}.py:f{i}" + suffix, bool(suffix), 0.5, False, False, False)
+             for i in range(400) for suffix in ("", "~1", "~2")]  # fmt: skip
+    calibrate, report = calibration_split(preds, 0.3)
+    assert len(calibrate) + len(report) == len(preds)
+    assert 0.2 * len(preds) < len(calibrate) < 0.4 * len(preds)
+    side = {}
+    for p in calibrate:
+        side.setdefault(p.id.split("~")[0], set()).add("c")
+    for p in report:
+        side.setdefault(p.id.split("~")[0], set()).add("r")
+    assert all(len(v) == 1 for v in side.values())  # a function's copies are never split
+    again, _ = calibration_split(list(reversed(preds)), 0.3)
+    assert {p.id for p in again} == {p.id for p in calibrate}

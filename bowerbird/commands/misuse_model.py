@@ -65,6 +65,9 @@ def add_eval_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--threshold", type=float, default=None,
                         help="report precision, recall and false alarms at this bug probability instead of "
                              "choosing the threshold (e.g. the one chosen on other data)")
+    parser.add_argument("--calibration-share", type=float, default=None, metavar="F",
+                        help="choose the threshold on this share of the functions (a hash of each id) and report "
+                             "precision, recall and false alarms on the others (default: both on all)")
     parser.add_argument("--max-examples", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
     add_json_option(parser)
@@ -231,12 +234,18 @@ def run_eval(args: argparse.Namespace) -> int:
         raise UsageError("--max-examples must be at least 1")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise UsageError("--threshold must be in [0, 1]")
+    if args.calibration_share is not None:
+        if not 0.0 < args.calibration_share < 1.0:
+            raise UsageError("--calibration-share must be between 0 and 1")
+        if args.threshold is not None:
+            raise UsageError("--calibration-share chooses the threshold; it does not go with --threshold")
     data = args.data / "test.jsonl.gz" if args.data.is_dir() else args.data
     import torch
 
     from bowerbird.learners.misuse.checkpoint import load_model
     from bowerbird.learners.misuse.evaluate import (
         at_threshold,
+        calibration_split,
         false_alarms_per_1000,
         metrics,
         precision_threshold,
@@ -254,13 +263,26 @@ def run_eval(args: argparse.Namespace) -> int:
     if not graphs:
         raise UsageError(f"--data {data}: no examples that give a graph ({len(examples)} read)")
     predictions = predict(model, graphs)
-    if args.threshold is None:
+    calibration = None
+    reported = predictions  # the examples that precision, recall and false alarms are measured on
+    if args.calibration_share is not None:
+        chooser, reported = calibration_split(predictions, args.calibration_share)
+        if not chooser or not reported:
+            raise UsageError(f"--calibration-share {args.calibration_share}: one part is empty "
+                             f"({len(chooser)} / {len(reported)} examples)")  # fmt: skip
+        chosen = precision_threshold(chooser, args.precision)
+        calibration = {"share": args.calibration_share, "examples": len(chooser), "chosen": chosen}
+        measured = at_threshold(reported, chosen["threshold"]) if chosen["threshold"] is not None else chosen
+        threshold = {**measured, "target": args.precision, "examples": len(reported)}
+    elif args.threshold is None:
         threshold = precision_threshold(predictions, args.precision)
     else:
         threshold = at_threshold(predictions, args.threshold)
     summary = {**metrics(predictions), "skipped": skipped, "edge_set": model.config.edge_set,
-               "threshold": threshold, "false_alarms_per_1000": false_alarms_per_1000(predictions, threshold["threshold"]),
+               "threshold": threshold, "false_alarms_per_1000": false_alarms_per_1000(reported, threshold["threshold"]),
                "data": str(data), "model": str(args.model), "seconds": time.monotonic() - started}  # fmt: skip
+    if calibration is not None:
+        summary["calibration"] = calibration
     if args.json:
         print_json(summary)
     else:
@@ -272,6 +294,8 @@ def run_eval(args: argparse.Namespace) -> int:
             print(f"  no threshold keeps precision >= {args.precision}")
         else:
             precision = "n/a" if t["precision"] is None else f"{t['precision']:.3f}"
-            print(f"  threshold {t['threshold']:.3f}: precision {precision}, recall {t['recall']:.3f}, "
+            where = "" if calibration is None else (f" (chosen on {calibration['examples']} examples, "
+                                                    f"measured on the other {len(reported)})")  # fmt: skip
+            print(f"  threshold {t['threshold']:.4f}{where}: precision {precision}, recall {t['recall']:.3f}, "
                   f"{summary['false_alarms_per_1000']:.1f} false alarms per 1,000 clean functions")
     return 0

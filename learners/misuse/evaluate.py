@@ -11,12 +11,16 @@ the most likely access for the repair. Over a data set:
 
 A diagnostic is shown when ``p_bug >= threshold`` and then points at the most likely read.
 `precision_threshold` picks the smallest threshold whose shown diagnostics are right (a real
-bug, the right read) at least ``target`` of the time, and reports the recall there.
+bug, the right read) at least ``target`` of the time, and reports the recall there. Chosen and
+reported on the same examples that is optimistic; `calibration_split` divides held-out
+examples into a part that chooses the threshold and a part that reports at it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +30,8 @@ from .graph_inputs import MisuseGraph
 from .model import MisuseModel
 
 logger = logging.getLogger(__name__)
+
+_VARIANT = re.compile(r"~\d+$")  # `synthesis.paired_examples`' suffix of a buggy copy
 
 
 @dataclass(frozen=True)
@@ -86,26 +92,43 @@ def precision_threshold(predictions: Sequence[Prediction], target: float = 0.95)
     ranked = sorted(predictions, key=lambda p: -p.p_bug)
     buggy = sum(1 for p in predictions if p.buggy)
     best = {"threshold": None, "precision": None, "recall": 0.0, "shown": 0, "target": target}
-    right = 0
+    right = joint = 0
     for k, p in enumerate(ranked, start=1):
         right += p.buggy and p.location_right
+        joint += p.buggy and p.location_right and p.repair_right
         if k < len(ranked) and ranked[k].p_bug == p.p_bug:
             continue  # ties are shown together
         precision = right / k
         if precision >= target:
             best = {"threshold": p.p_bug, "precision": precision, "recall": right / buggy if buggy else 0.0,
-                    "shown": k, "target": target}  # fmt: skip
+                    "shown": k, "target": target, "repair_precision": joint / k}  # fmt: skip
     return best
 
 
 def at_threshold(predictions: Sequence[Prediction], threshold: float) -> dict:
-    """Shown diagnostics at a given threshold: ``{"threshold", "precision", "recall", "shown"}``
-    (precision None when nothing is shown)."""
+    """Shown diagnostics at a given threshold: ``{"threshold", "precision", "recall", "shown",
+    "repair_precision"}`` (the precisions None when nothing is shown; ``repair_precision``: the
+    share of shown diagnostics whose suggested variable is right too)."""
     shown = [p for p in predictions if p.p_bug >= threshold]
     right = sum(1 for p in shown if p.buggy and p.location_right)
+    joint = sum(1 for p in shown if p.buggy and p.location_right and p.repair_right)
     buggy = sum(1 for p in predictions if p.buggy)
     return {"threshold": threshold, "precision": right / len(shown) if shown else None,
-            "recall": right / buggy if buggy else 0.0, "shown": len(shown)}  # fmt: skip
+            "recall": right / buggy if buggy else 0.0, "shown": len(shown),
+            "repair_precision": joint / len(shown) if shown else None}  # fmt: skip
+
+
+def calibration_split(
+    predictions: Sequence[Prediction], share: float,
+) -> tuple[list[Prediction], list[Prediction]]:  # fmt: skip
+    """(calibration part, report part): each example goes to the calibration part when a hash of
+    its function's id (its id without a ``~k`` variant suffix, so the copies of one function
+    stay together) falls below ``share``; deterministic, independent of order."""
+    calibrate, report = [], []
+    for p in predictions:
+        key = _VARIANT.sub("", p.id).encode("utf-8")
+        (calibrate if zlib.crc32(key) / 2**32 < share else report).append(p)
+    return calibrate, report
 
 
 def false_alarms_per_1000(predictions: Sequence[Prediction], threshold: float | None) -> float | None:
