@@ -37,7 +37,7 @@ def load(model_dir: Path | None, text: str):
         return model, vocabulary
     torch.manual_seed(0)
     vocabulary = build_subtoken_vocabulary(text.split(), 5000)
-    model = MisuseModel(MisuseConfig(vocab_size=5001, num_node_types=len(node_type_vocabulary()) + 1))
+    model = MisuseModel(MisuseConfig(vocab_size=5001, num_node_types=len(node_type_vocabulary()) + 1, access_inputs=True))
     return model, vocabulary
 
 

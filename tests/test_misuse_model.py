@@ -66,7 +66,7 @@ def examples() -> list[MisuseExample]:
 def tiny_model(edge_set: str, vocabulary: dict, **overrides) -> MisuseModel:
     torch.manual_seed(0)
     config = MisuseConfig(vocab_size=len(vocabulary) + 1, num_node_types=len(node_type_vocabulary()) + 1,
-                          edge_set=edge_set, hidden=32, rounds=3, **overrides)  # fmt: skip
+                          edge_set=edge_set, hidden=32, rounds=3, **{"access_inputs": True, **overrides})  # fmt: skip
     return MisuseModel(config)
 
 
@@ -90,6 +90,13 @@ def test_inputs_point_at_reads_for_location_and_at_accesses_for_repair(vocabular
     assert set(misuse_graph(examples()[1], vocabulary, "ast").edges) == {"AST_CHILD", "AST_PARENT"}
     clean = misuse_graph(examples()[0], vocabulary, "hand")
     assert clean.bug == -1 and clean.repairs.numel() == 0
+    # access kinds: parameters and `count =` / `for item` write, the rest read, other nodes none
+    kinds = {(names[n], int(g.access_kinds[n])) for n, _ in data if int(g.access_kinds[n])}
+    assert kinds == {("items", 2), ("start", 2), ("count", 2), ("item", 2), ("start", 1), ("items", 1),
+                     ("item", 1), ("count", 1)}  # fmt: skip
+    assert int((g.access_kinds > 0).sum()) == len(g.accesses)
+    augmented = misuse_graph(example(CLEAN.replace("count = count + item", "count += item"), None), vocabulary)
+    assert 3 in augmented.access_kinds.tolist()  # `count +=` reads and writes
 
 
 def misuse_graph_nodes(ex: MisuseExample):

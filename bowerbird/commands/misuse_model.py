@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 STATE_FILE = "train_state.json"
 RESUME_KEYS = ("edge_set", "hidden", "rounds", "batch_size", "lr", "gfsa_lr", "seed", "data", "max_examples",
-               "vocabulary_size", "gfsa_init", "lr_schedule")  # fmt: skip
-SETTING_DEFAULTS = {"lr_schedule": "constant"}  # settings older runs did not record, as they ran
+               "vocabulary_size", "gfsa_init", "lr_schedule", "access_inputs")  # fmt: skip
+SETTING_DEFAULTS = {"lr_schedule": "constant", "access_inputs": False}  # settings older runs did not record, as they ran
 EDGE_SETS = ("ast", "hand", "gfsa")  # learners.misuse.graph_inputs.EDGE_SETS (the parser stays light)
 
 
@@ -48,6 +48,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--gfsa-lr", type=float, default=0.01, help="learning rate of the GFSA layer's policy")
     group.add_argument("--hidden", type=int, default=96)
     group.add_argument("--rounds", type=int, default=6, help="message-passing rounds")
+    group.add_argument("--access-inputs", action=argparse.BooleanOptionalAction, default=True,
+                       help="give the model each name's access kind (read / write / both) as an input")
     group.add_argument("--vocabulary-size", type=int, default=5000, help="subtokens kept")
     group.add_argument("--max-examples", type=int, default=20000, help="training examples read at most")
     group.add_argument("--gfsa-init", default="shipped",
@@ -79,7 +81,7 @@ def _settings(args: argparse.Namespace) -> dict:
             "lr": args.lr, "gfsa_lr": args.gfsa_lr, "seed": args.seed, "data": str(args.data.resolve()),
             "max_examples": args.max_examples, "vocabulary_size": args.vocabulary_size,
             "gfsa_init": args.gfsa_init if args.edge_set == "gfsa" else None, "steps": args.steps,
-            "lr_schedule": args.lr_schedule}  # fmt: skip
+            "lr_schedule": args.lr_schedule, "access_inputs": args.access_inputs}  # fmt: skip
 
 
 def _graphs(examples, vocabulary, edge_set: str, view: str | None, label: str) -> tuple[list, int]:
@@ -173,7 +175,7 @@ def run_train_model(args: argparse.Namespace) -> int:
         vocabulary = build_subtoken_vocabulary(subtoken_texts(examples), args.vocabulary_size)
         init = _gfsa_init(args) if args.edge_set == "gfsa" else None
         config = MisuseConfig(vocab_size=len(vocabulary) + 1, num_node_types=len(node_type_vocabulary()) + 1,
-                              edge_set=args.edge_set, hidden=args.hidden, rounds=args.rounds,
+                              edge_set=args.edge_set, hidden=args.hidden, rounds=args.rounds, access_inputs=args.access_inputs,
                               **({"gfsa_edge_types": init.config.num_edge_types, "gfsa_states": init.config.num_states,
                                   "gfsa_view": init.config.view} if init is not None else {}))  # fmt: skip
         model = MisuseModel(config)

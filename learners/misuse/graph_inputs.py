@@ -37,6 +37,7 @@ HAND_EDGES = (
 EDGE_SETS = ("ast", "hand", "gfsa")
 MAX_SUBTOKENS = 4  # subtokens per node kept for its input embedding
 _READS = (Access.READ, Access.READ_WRITE)
+ACCESS_IDS = {Access.NONE: 0, Access.READ: 1, Access.WRITE: 2, Access.READ_WRITE: 3}  # `MisuseGraph.access_kinds`
 
 
 def edge_kinds(edge_set: str) -> tuple[EdgeType, ...]:
@@ -60,6 +61,7 @@ class MisuseGraph:
     repairs: torch.Tensor  # (R,) long: indices into ``accesses`` of the repair targets
     gfsa_encoding: object | None = None  # a `GfsaEncoding` of the graph (edge set "gfsa")
     gfsa_nodes: torch.Tensor | None = None  # (N_ast,) long: node index of each encoding node
+    access_kinds: torch.Tensor | None = None  # (N,) long: `ACCESS_IDS` of each node's access (0: none)
 
     @property
     def num_nodes(self) -> int:
@@ -96,8 +98,10 @@ def misuse_graph(
     uses: list[int] = []
     accesses: list[int] = []
     position: dict[tuple[int, int], int] = {}  # (line, col) of an access -> node
+    access_kinds = torch.zeros(graph.number_of_nodes(), dtype=torch.long)
     for i, data in graph.nodes(data=True):
         if data["ast_type"] == "Name" and data["access"] is not Access.NONE:
+            access_kinds[i] = ACCESS_IDS[data["access"]]
             accesses.append(i)
             position[(data["line"], data["col"])] = i
             if data["access"] in _READS:
@@ -128,7 +132,7 @@ def misuse_graph(
     return MisuseGraph(
         example.id, node_types, subtokens, edges, torch.tensor(uses, dtype=torch.long),
         torch.tensor(accesses, dtype=torch.long), bug, torch.tensor(repairs, dtype=torch.long),
-        encoding, gfsa_nodes,
+        encoding, gfsa_nodes, access_kinds,
     )  # fmt: skip
 
 

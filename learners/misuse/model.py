@@ -1,7 +1,8 @@
 """The variable-misuse model: a GGNN over the program graph with GREAT's two pointer heads.
 
 Node inputs: an embedding of the node type plus the mean of the embeddings of the node's
-subtokens (names split at snake_case / camelCase). Then ``rounds`` rounds of gated message
+subtokens (names split at snake_case / camelCase), plus (``access_inputs``) an embedding of how
+a ``Name`` touches its variable (read, write, both; `graph_inputs.ACCESS_IDS`). Then ``rounds`` rounds of gated message
 passing (Li et al. 2016): every node sums ``W_k h_u`` over its incoming edges ``u -> v`` of each
 kind ``k`` (and, for the non-AST kinds, ``W'_k h_v`` back along the reverse direction) and
 updates its state with a GRU cell. The edge kinds are those of the example's edge set
@@ -23,7 +24,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .graph_inputs import AST_EDGES, MisuseGraph, edge_kinds
+from .graph_inputs import ACCESS_IDS, AST_EDGES, MisuseGraph, edge_kinds
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class MisuseConfig:
     gfsa_edge_types: int = 3  # edge set "gfsa": learned edge types
     gfsa_states: int = 4  # edge set "gfsa": the layer's finite states
     gfsa_view: str = "accesses"  # edge set "gfsa": the GFSA view the layer reads
+    access_inputs: bool = False  # embed each node's access kind (models saved before it had none)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,6 +60,7 @@ class MisuseModel(nn.Module):
         d = config.hidden
         self.type_embedding = nn.Embedding(config.num_node_types, d)
         self.subtoken_embedding = nn.Embedding(config.vocab_size, d, padding_idx=0)
+        self.access_embedding = nn.Embedding(len(ACCESS_IDS), d) if config.access_inputs else None
         self.kinds = [str(k) for k in edge_kinds(config.edge_set)]
         directions = [f"{k}>" for k in self.kinds] + [f"{k}<" for k in self.kinds if k not in map(str, AST_EDGES)]
         self.gfsa = None
@@ -84,7 +87,10 @@ class MisuseModel(nn.Module):
         subtokens = torch.cat([g.subtokens for g in graphs]).to(device)
         present = (subtokens > 0).float()
         names = (self.subtoken_embedding(subtokens) * present[..., None]).sum(1) / present.sum(1, keepdim=True).clamp(min=1)
-        h = self.norm(self.type_embedding(node_types) + names)
+        inputs = self.type_embedding(node_types) + names
+        if self.access_embedding is not None:
+            inputs = inputs + self.access_embedding(torch.cat([g.access_kinds for g in graphs]).to(device))
+        h = self.norm(inputs)
         src, dst, kind = self._edges(graphs, offsets, device)
         soft = self._gfsa_adjacency(graphs) if self.gfsa is not None else []
         for _ in range(self.config.rounds):
