@@ -80,3 +80,46 @@ def test_bad_input_gets_a_clear_error(data, tmp_path, capsys):
     assert "corrupt.jsonl.gz" in capsys.readouterr().err
     assert main(["train", "misuse", "--data", str(data), "--out", str(tmp_path / "m"), "--steps", "0"]) == 2
     assert "--steps must be at least 1" in capsys.readouterr().err
+
+
+def test_ship_takes_the_calibrated_threshold_and_writes_a_card(data, tmp_path, capsys, one_torch_thread):
+    from bowerbird.learners.misuse.checkpoint import load_model
+    from bowerbird.learners.misuse.defaults import calibrated_threshold
+
+    model = tmp_path / "model"
+    train(data, model, capsys, "--steps", "4")
+    assert main(["eval", "misuse", "--data", str(data), "--model", str(model), "--json"]) == 0
+    plain = tmp_path / "plain.json"
+    plain.write_text(capsys.readouterr().out)
+    # a report as `--calibration-share` writes it (a 4-step model finds no threshold of its own)
+    report = json.loads(plain.read_text())
+    report["calibration"] = {"share": 0.5, "examples": 3, "chosen": {"threshold": 0.625, "precision": 1.0,
+                                                                     "recall": 0.5, "shown": 1, "target": 0.95}}
+    report["threshold"] = {"threshold": 0.625, "precision": 1.0, "recall": 0.5, "shown": 1, "target": 0.95,
+                           "repair_precision": 1.0, "examples": 4}  # fmt: skip
+    calibrated = tmp_path / "calibrated.json"
+    calibrated.write_text(json.dumps(report))
+    hopeless = tmp_path / "hopeless.json"
+    report["calibration"]["chosen"]["threshold"] = None
+    hopeless.write_text(json.dumps(report))
+    notes = tmp_path / "notes.md"
+    notes.write_text("## How it was made\n\nBy a test.\n")
+    shipped = tmp_path / "shipped"
+
+    # the threshold must come from a calibrated report
+    assert main(["train", "ship-misuse", "--model", str(model), "--eval", str(plain), "--to", str(shipped)]) == 2
+    assert "--calibration-share" in capsys.readouterr().err and not shipped.exists()
+    assert main(["train", "ship-misuse", "--model", str(model), "--eval", str(hopeless), "--to", str(shipped)]) == 2
+    assert "no threshold reached precision 0.95" in capsys.readouterr().err and not shipped.exists()
+    assert main(["train", "ship-misuse", "--model", str(tmp_path), "--eval", str(calibrated), "--to", str(shipped)]) == 2
+    assert "not a trained misuse model" in capsys.readouterr().err
+
+    assert main(["train", "ship-misuse", "--model", str(model), "--eval", str(calibrated), str(plain),
+                 "--notes", str(notes), "--to", str(shipped)]) == 0  # fmt: skip
+    capsys.readouterr()
+    _, _, config = load_model(shipped)
+    assert calibrated_threshold(config) == (0.625, None) and config["threshold_precision_target"] == 0.95
+    card = (shipped / "MODEL_CARD.md").read_text()
+    assert "By a test." in card and card.count(f"`{data}`") == 2 and "p(bug) >= 0.6250" in card
+    assert "| 0.6250 (on 4 of them) | 100.0% | 100.0% | 50.0% |" in card
+    assert (shipped / "loss_curve.svg").read_text().startswith("<svg")

@@ -59,6 +59,37 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--device", default="auto")
 
 
+def add_ship_parser(kinds: argparse._SubParsersAction) -> None:
+    parser = kinds.add_parser("ship-misuse", help="make a trained misuse model the diagnostics' default",
+                              description="Copy a `train misuse --data` model to learners/checkpoints/misuse with "
+                                          "the threshold that `eval misuse --calibration-share F --json` chose (the "
+                                          "first --eval), a loss curve and MODEL_CARD.md (every --eval in its table).")
+    parser.add_argument("--model", type=Path, required=True, help="a `train misuse --data DIR --out MODEL` folder")
+    parser.add_argument("--eval", dest="evaluations", type=Path, nargs="+", required=True,
+                        help="`eval misuse --json` reports; the first must use --calibration-share")
+    parser.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
+    parser.add_argument("--to", type=Path, default=None, help="another destination folder (default: the package's)")
+    parser.set_defaults(run=run_ship)
+
+
+def run_ship(args: argparse.Namespace) -> int:
+    from bowerbird.learners.misuse.defaults import default_model_folder
+    from bowerbird.learners.misuse.model_card import ShipError, ship
+
+    try:
+        evaluations = [json.loads(path.read_text()) for path in args.evaluations]
+        notes = args.notes.read_text() if args.notes else ""
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read an --eval report or --notes: {error}") from None
+    destination = args.to or default_model_folder()
+    try:
+        config = ship(args.model, destination, evaluations, notes)
+    except ShipError as error:
+        raise UsageError(str(error)) from None
+    print(f"shipped {args.model} to {destination} (threshold {config['threshold']:.4f})", file=sys.stderr)
+    return 0
+
+
 def add_eval_parser(kinds: argparse._SubParsersAction) -> None:
     parser = kinds.add_parser("misuse", help="a variable-misuse model on held-out examples", description=__doc__)
     parser.add_argument("--data", type=Path, required=True, help="a .jsonl.gz of examples, or a --make-data folder (its test split)")

@@ -51,11 +51,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--no-fim", action="store_true",
                       help="the shipped model is prompted left to right (for a model that measured better so)")
     ship.set_defaults(run=run_ship)
-    from bowerbird.commands import gfsa, lm_data, misuse
+    from bowerbird.commands import gfsa, lm_data, misuse, misuse_model
 
     lm_data.add_bundle_parser(kinds)
     gfsa.add_train_parser(kinds)
     misuse.add_train_parser(kinds)
+    misuse_model.add_ship_parser(kinds)
 
 
 def run_ship(args: argparse.Namespace) -> int:

@@ -10,11 +10,11 @@ from pathlib import Path
 from bowerbird.learners.lm.corpus import HELD_OUT
 
 
-def loss_curve_svg(curve: list[dict], width: int = 640, height: int = 320) -> str:
-    """A plain SVG line chart of training loss against tokens seen."""
+def loss_curve_svg(curve: list[dict], width: int = 640, height: int = 320, x_key: str = "tokens") -> str:
+    """A plain SVG line chart of training loss against ``x_key`` (tokens seen, by default)."""
     if not curve:
         return "<svg xmlns='http://www.w3.org/2000/svg'/>"
-    xs = [p["tokens"] for p in curve]
+    xs = [p[x_key] for p in curve]
     ys = [p["loss"] for p in curve]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     pad = 40
@@ -33,7 +33,7 @@ def loss_curve_svg(curve: list[dict], width: int = 640, height: int = 320) -> st
         f"<line x1='{pad}' y1='{pad}' x2='{pad}' y2='{height - pad}' stroke='black'/>"
         f"<polyline fill='none' stroke='#1f77b4' stroke-width='2' points='{points}'/>"
         f"<text x='{pad}' y='{pad - 10}'>training loss ({y1:.2f} to {ys[-1]:.2f})</text>"
-        f"<text x='{width - pad}' y='{height - 10}' text-anchor='end'>{x1:,} tokens</text>"
+        f"<text x='{width - pad}' y='{height - 10}' text-anchor='end'>{x1:,} {x_key}</text>"
         f"<text x='{pad}' y='{height - 10}'>{x0:,}</text>"
         "</svg>"
     )
