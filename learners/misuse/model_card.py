@@ -95,7 +95,7 @@ def card(config: dict, state: dict, evaluations: list[dict], manifest: dict | No
         f"{', access-kind inputs' if misuse.get('access_inputs') else ''} |",
         f"| training | {state['step']:,} steps of {settings['batch_size']} graphs, Adam (lr {settings['lr']}, "
         f"{settings.get('lr_schedule', 'constant')} schedule), {state['seconds'] / 60:.0f} minutes on "
-        f"{state.get('device', 'cpu')} ({state.get('threads', '?')} threads) |",
+        f"{state.get('device', 'cpu')} ({state.get('threads', '?')} torch threads) |",
         f"| training examples | {state.get('examples', 0):,} graphs |",
         f"| final training loss | {state['curve'][-1]['loss']:.3f} (`{CURVE}`) |" if state["curve"] else "",
         f"| diagnostic threshold | p(bug) >= {config['threshold']:.4f} (chosen for precision "
@@ -109,7 +109,7 @@ def card(config: dict, state: dict, evaluations: list[dict], manifest: dict | No
                   f"{'only functions with a possible bug site' if s.get('corruptible_only') else 'every function'}; "
                   f"{'standard library and installed packages' if s.get('site_packages') else 'standard library'}"
                   f"{f', each training function clean and with {n} bug(s)' if (n := s.get('train_bugs_per_function')) else ''}. "
-                  f"Held out of training: {', '.join(s.get('held_out', []))}.",  # fmt: skip
+                  (f"Held out of training: {', '.join(s['held_out'])}." if s.get("held_out") else ""),  # fmt: skip
                   "", "| split | packages | files | functions | examples | buggy | clean |", "|---|---|---|---|---|---|---|"]
         for name, c in manifest["splits"].items():
             lines.append(f"| {name} | {c['packages']} | {c['files']:,} | {c['functions']:,} | {c['examples']:,} | "
