@@ -108,8 +108,8 @@ def card(config: dict, state: dict, evaluations: list[dict], manifest: dict | No
                   f"{s.get('max_tokens')} tokens and {s.get('max_nodes')} graph nodes; "
                   f"{'only functions with a possible bug site' if s.get('corruptible_only') else 'every function'}; "
                   f"{'standard library and installed packages' if s.get('site_packages') else 'standard library'}"
-                  f"{f', each training function clean and with {n} bug(s)' if (n := s.get('train_bugs_per_function')) else ''}. "
-                  (f"Held out of training: {', '.join(s['held_out'])}." if s.get("held_out") else ""),  # fmt: skip
+                  f"{f', each training function clean and with {n} bug(s)' if (n := s.get('train_bugs_per_function')) else ''}."
+                  + (f" Held out of training: {', '.join(s['held_out'])}." if s.get("held_out") else ""),  # fmt: skip
                   "", "| split | packages | files | functions | examples | buggy | clean |", "|---|---|---|---|---|---|---|"]
         for name, c in manifest["splits"].items():
             lines.append(f"| {name} | {c['packages']} | {c['files']:,} | {c['functions']:,} | {c['examples']:,} | "
