@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import random
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 STATE_FILE = "train_state.json"
 RESUME_KEYS = ("edge_set", "hidden", "rounds", "batch_size", "lr", "gfsa_lr", "seed", "data", "max_examples",
                "vocabulary_size", "gfsa_init", "lr_schedule", "access_inputs")  # fmt: skip
+VOCABULARY_SAMPLE = 20_000  # examples whose subtokens choose the vocabulary (each costs a graph build)
 SETTING_DEFAULTS = {"lr_schedule": "constant", "access_inputs": False}  # settings older runs did not record, as they ran
 EDGE_SETS = ("ast", "hand", "gfsa")  # learners.misuse.graph_inputs.EDGE_SETS (the parser stays light)
 
@@ -203,7 +205,8 @@ def run_train_model(args: argparse.Namespace) -> int:
         print(f"resuming {out} at step {state['step']}", file=sys.stderr)
     else:
         torch.manual_seed(args.seed)
-        vocabulary = build_subtoken_vocabulary(subtoken_texts(examples), args.vocabulary_size)
+        sample = examples if len(examples) <= VOCABULARY_SAMPLE else random.Random(args.seed).sample(examples, VOCABULARY_SAMPLE)
+        vocabulary = build_subtoken_vocabulary(subtoken_texts(sample), args.vocabulary_size)
         init = _gfsa_init(args) if args.edge_set == "gfsa" else None
         config = MisuseConfig(vocab_size=len(vocabulary) + 1, num_node_types=len(node_type_vocabulary()) + 1,
                               edge_set=args.edge_set, hidden=args.hidden, rounds=args.rounds, access_inputs=args.access_inputs,
