@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (if needed), index a repository, show the prompt proposals for one hole, and complete
-# it with the embedded model.
+# it with the embedded model; then lint the repository (and a planted bug) for variable misuse.
 # Usage: bash scripts/demo.sh [REPO [FILE LINE COL]]   (default: the fixture repository)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +23,19 @@ echo "== bowerbird proposals $file --line $line --col $col" >&2
 .venv/bin/bowerbird proposals "$file" --line "$line" --col "$col" --index-dir "$index_dir" --prompt-tokens 400 --show
 echo "== bowerbird complete $file --line $line --col $col (embedded model)" >&2
 .venv/bin/bowerbird complete "$file" --line "$line" --col "$col" --index-dir "$index_dir" --candidates 3 --temperature 0.6
+if [ -f learners/checkpoints/misuse/model.safetensors ]; then
+  echo "== bowerbird check $repo (variable misuse, the shipped model; findings at its calibrated threshold)" >&2
+  .venv/bin/bowerbird check "$repo" || true   # exit status 1 means findings
+  planted="$(mktemp -d)/planted.py"
+  cat > "$planted" <<'PY'
+def mean(values):
+    total = 0
+    count = 0
+    for value in values:
+        total += value
+        count += 1
+    return total / total
+PY
+  echo "== bowerbird check $planted --report functions (a planted misuse: the last line should divide by count)" >&2
+  .venv/bin/bowerbird check "$planted" --report functions || true
+fi

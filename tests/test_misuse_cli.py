@@ -120,6 +120,6 @@ def test_ship_takes_the_calibrated_threshold_and_writes_a_card(data, tmp_path, c
     _, _, config = load_model(shipped)
     assert calibrated_threshold(config) == (0.625, None) and config["threshold_precision_target"] == 0.95
     card = (shipped / "MODEL_CARD.md").read_text()
-    assert "By a test." in card and card.count(f"`{data}`") == 2 and "p(bug) >= 0.6250" in card
+    assert "By a test." in card and card.count("`data/repo.jsonl.gz`") == 2 and "| repo | 2 | 4 | 7 | 7 |" in card and "p(bug) >= 0.6250" in card
     assert "| 0.6250 (on 4 of them) | 100.0% | 100.0% | 50.0% |" in card
     assert (shipped / "loss_curve.svg").read_text().startswith("<svg")

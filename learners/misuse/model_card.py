@@ -66,7 +66,8 @@ def ship(model: Path, destination: Path, evaluations: list[dict], notes: str = "
 
 def _manifest(state: dict) -> dict | None:
     """The `--make-data` manifest of the run's training data, when it is still there."""
-    path = Path(state["settings"]["data"]).parent / "manifest.json"
+    data = Path(state["settings"]["data"])  # the --make-data folder, or one of its files
+    path = (data if data.is_dir() else data.parent) / "manifest.json"
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -128,7 +129,7 @@ def card(config: dict, state: dict, evaluations: list[dict], manifest: dict | No
         alarms = e.get("false_alarms_per_1000")
         alarms = "—" if alarms is None else f"{alarms:.1f}"
         lines.append(
-            f"| `{e['data']}` | {e['examples']:,} ({e['buggy']:,} buggy) | {_percent(e['no_bug_acc'])} | "
+            f"| `{'/'.join(Path(e['data']).parts[-2:])}` | {e['examples']:,} ({e['buggy']:,} buggy) | {_percent(e['no_bug_acc'])} | "
             f"{_percent(e['loc_acc'])} | {_percent(e['repair_acc'])} | **{_percent(e['joint_acc'])}** | "
             f"{value}{where} | {_percent(t.get('precision'))} | {_percent(t.get('repair_precision'))} | "
             f"{_percent(t.get('recall'))} | {alarms} |"
