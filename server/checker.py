@@ -144,8 +144,9 @@ class Checker:
 
         if not is_model_folder(folder):
             if shipped:
-                raise NoModel(f"no misuse model is shipped yet ({folder} is missing), so variable-misuse "
-                              "diagnostics are off; set diagnostics.model to a `bowerbird train misuse` folder")  # fmt: skip
+                raise NoModel(f"the shipped misuse model is missing ({folder}; reinstall bowerbird), so "
+                              "variable-misuse diagnostics are off; set diagnostics.model to a `bowerbird train "
+                              "misuse` folder")  # fmt: skip
             raise NoModel(f"diagnostics.model {folder}: not a misuse model (needs config.json, vocabulary.json "
                           "and model.safetensors); variable-misuse diagnostics are off")  # fmt: skip
         try:

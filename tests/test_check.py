@@ -265,7 +265,7 @@ def test_usage_errors_exit_2_with_a_clear_message(model_dir, repo, tmp_path, cap
     assert code == 2 and "cannot load the model" in err
     monkeypatch.setattr(check, "default_model_folder", lambda: tmp_path / "shipped" / "misuse")
     code, _, err = run(capsys, repo / "stats.py")
-    assert code == 2 and "no misuse model is shipped yet" in err
+    assert code == 2 and "the shipped misuse model is missing" in err
     assert "bowerbird train misuse --make-data --out DATA" in err and "--data DATA --out MODEL" in err
 
 

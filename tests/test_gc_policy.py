@@ -108,6 +108,9 @@ def test_the_server_process_applies_it_at_start_up_and_after_the_model_loads(tmp
         process.wait(timeout=30)
         process.stderr.close()
     policy = [l for l in lines if "gc policy (" in l]
-    assert [l.split("gc policy (")[1].split(")")[0] for l in policy] == ["started", "model loaded"], "".join(lines)
+    sites = [l.split("gc policy (")[1].split(")")[0] for l in policy]
+    # the shipped misuse model (diagnostics) loads on its own thread: its call may come in between
+    assert [site for site in sites if site != "misuse model loaded"] == ["started", "model loaded"], "".join(lines)
+    assert sites[0] == "started"
     assert all(l.startswith("DEBUG bowerbird.server.gc_policy:") for l in policy)
     assert f"thresholds (700, 10, 10) -> {gc_policy.THRESHOLDS}" in policy[0]

@@ -215,6 +215,7 @@ def test_the_checker_runs_torch_on_one_thread_in_its_own_thread_only(tmp_path):
         error = checker.executor.submit(checker.load, DiagnosticsOptions(model=str(tmp_path / "none"))).result()
         assert "not a misuse model" in error and checker.model is None
         assert checker.executor.submit(torch.get_num_threads).result() == 1
+        assert not checker.shipped
         other: list[int] = []
         thread = threading.Thread(target=lambda: other.append(torch.get_num_threads()))
         thread.start()
@@ -263,5 +264,18 @@ def test_the_checker_analyses_with_its_cache_and_reports_its_state(misuse, tmp_p
         assert checker.needs_load(options)  # nothing asked for through `request` yet
         checker.request(options)
         assert not checker.needs_load(options) and checker.needs_load(DiagnosticsOptions(model=str(tmp_path)))
+    finally:
+        checker.close()
+
+
+def test_a_missing_shipped_model_turns_the_diagnostics_off_with_a_clear_error(tmp_path, monkeypatch):
+    from bowerbird.server import checker as checker_module
+
+    monkeypatch.setattr(checker_module, "default_model_folder", lambda: tmp_path / "checkpoints" / "misuse")
+    checker = Checker()
+    try:
+        error = checker.executor.submit(checker.load, DiagnosticsOptions()).result()
+        assert "the shipped misuse model is missing" in error and "diagnostics are off" in error
+        assert checker.shipped and checker.model is None
     finally:
         checker.close()

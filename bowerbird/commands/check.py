@@ -134,7 +134,7 @@ def load(folder: Path | None):
         how = ("train one with `bowerbird train misuse --make-data --out DATA`, then "
                "`bowerbird train misuse --data DATA --out MODEL`, and pass --model MODEL")  # fmt: skip
         if folder is None:
-            raise UsageError(f"no misuse model is shipped yet ({chosen} is missing); {how}")
+            raise UsageError(f"the shipped misuse model is missing ({chosen}; reinstall bowerbird), or {how}")
         raise UsageError(f"--model {folder}: not a misuse model (needs {CONFIG}, {VOCABULARY} and {WEIGHTS}); {how}")
     try:
         return load_model(chosen)

@@ -14,8 +14,9 @@ would show every diagnostic twice; they are asked to pull again
 (``workspace/diagnostic/refresh``, when they support it) when results change without an edit:
 the model loaded, the options changed.
 
-The model loads in the background after ``initialized`` (``$/progress``); without one (none is
-shipped yet) the diagnostics stay off and the server says so once in a log message.
+The model (the shipped one unless ``diagnostics.model`` names another) loads in the background
+after ``initialized`` (``$/progress``); without one (an install that lost the shipped folder)
+the diagnostics stay off and the server says so once in a log message.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ async def _load(ls: BowerbirdServer, options: DiagnosticsOptions) -> None:
     for state in ls.misuse.values():
         state.latest = None  # findings of another model
     if error:
-        if ls.checker.shipped:  # nothing is shipped yet: expected, so a log line, not a pop-up
+        if ls.checker.shipped:  # not the user's doing: a log line, not a pop-up
             ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=f"Bowerbird: {error}"))
         else:
             ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"Bowerbird: {error}"))

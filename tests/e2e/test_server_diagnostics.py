@@ -8,6 +8,7 @@ server without a misuse model."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sys
 from pathlib import Path
@@ -20,7 +21,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from tiny_misuse_model import BUGGY, CLEAN, train_tiny_misuse_model
 
-from bowerbird.learners.misuse.defaults import default_model_folder, is_model_folder
+from bowerbird.learners.misuse.defaults import calibrated_threshold, default_model_folder, is_model_folder
 
 SERVER = [sys.executable, "-m", "bowerbird", "serve"]
 # the planted bug with a 2-byte and a 4-byte character before it on its line: the suspicious
@@ -279,11 +280,10 @@ async def test_a_pulling_client_gets_the_same_diagnostics_and_nothing_pushed(pul
 
 
 @pytest_lsp.fixture(config=CONFIG)
-async def without_model(lsp_client: LanguageClient, request):
-    """The default options (the shipped misuse model, which is not there yet) and the tiny
-    completion model."""
-    if is_model_folder(default_model_folder()):
-        pytest.skip("a misuse model is shipped now: this session needs one without")
+async def default_options(lsp_client: LanguageClient, request):
+    """The default diagnostics options (the shipped misuse model) and the tiny completion model."""
+    if not is_model_folder(default_model_folder()):
+        pytest.skip("this checkout has no shipped misuse model")
     model = request.getfixturevalue("tiny_model")
     await start(lsp_client, request, "visual-studio-code", {
         "completion": {"backend": "transformers", "model": str(model), "debounceMs": 0, "maxTokens": 8}})
@@ -291,29 +291,30 @@ async def without_model(lsp_client: LanguageClient, request):
     await lsp_client.shutdown_session()
 
 
-async def test_without_a_misuse_model_completions_work_and_the_server_says_so_once(without_model: LanguageClient):
-    client = without_model
+async def test_by_default_the_shipped_model_gives_the_diagnostics_at_its_threshold(default_options: LanguageClient):
+    client = default_options
     for _ in range(WAIT_S * 20):
         state = await status(client)
-        if state["model"]["loaded"] and state["diagnostics"]["error"]:
+        if state["model"]["loaded"] and state["diagnostics"]["loaded"]:
             break
         await asyncio.sleep(0.05)
-    assert state["diagnostics"]["loaded"] is False and "no misuse model is shipped yet" in state["diagnostics"]["error"]
+    shipped = default_model_folder()
+    threshold, problem = calibrated_threshold(json.loads((shipped / "config.json").read_text()))
+    assert problem is None and 0.9 < threshold < 1.0
+    diagnostics = state["diagnostics"]
+    assert diagnostics["loaded"] and diagnostics["error"] is None
+    assert Path(diagnostics["model"]) == shipped and diagnostics["threshold"] == threshold
     open_document(client, CLEAN)
     result = await client.text_document_completion_async(types.CompletionParams(
         text_document=types.TextDocumentIdentifier(uri=client.uri), position=types.Position(line=13, character=15)))  # fmt: skip
     assert result.items, "no completion"
-    change(client, 2, BUGGY_TEXT)
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"diagnostics": {"debounceMs": 10}}))
     pulled = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
         text_document=types.TextDocumentIdentifier(uri=client.uri)))  # fmt: skip
-    assert not pulled.items
-    await asyncio.sleep(0.3)
-    said = [m for m in client.log_messages if "misuse" in m.message]
-    assert len(said) == 1 and said[0].type == types.MessageType.Info, said
-    assert "diagnostics are off" in said[0].message
+    assert list(pulled.items) == []  # clean code: nothing at the shipped threshold
+    state = await status(client)
+    assert state["diagnostics"]["analyses"] >= 1  # analysed, not skipped
     assert not [m for m in client.messages if "misuse" in m.message]  # no pop-up
-    assert client.published == []
+    assert all(not p.diagnostics for p in client.published)  # a push client is told "none" at most
 
 
 def many_functions(n: int) -> str:
