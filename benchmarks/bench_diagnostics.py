@@ -7,8 +7,8 @@ What the server does per document (`learners/misuse/detect.py: detect_source` wi
 runs the model over all of them (target <= 2 s for a 1,000-line file); after an edit inside one
 function, only that function goes through the graph builder and the model again (target <=
 300 ms). Each edit appends a statement to a different function (round robin) of the file.
-Without `--model` a model of the default size with random weights is used: the time does not
-depend on the weights. The server's debounce (`diagnostics.debounceMs`, 150 ms by default)
+Without `--model` the shipped model (`learners/checkpoints/misuse`) is used, or, when there is
+none, a model of the default size with random weights (the time does not depend on them). The server's debounce (`diagnostics.debounceMs`, 150 ms by default)
 comes on top of the edit time.
 """
 
@@ -32,6 +32,10 @@ def load(model_dir: Path | None, text: str):
     from bowerbird.learners.misuse.checkpoint import load_model
     from bowerbird.learners.misuse.model import MisuseConfig, MisuseModel
 
+    from bowerbird.learners.misuse.defaults import default_model_folder, is_model_folder
+
+    if model_dir is None and is_model_folder(default_model_folder()):
+        model_dir = default_model_folder()
     if model_dir is not None:
         model, vocabulary, _ = load_model(model_dir)
         return model, vocabulary
