@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from bowerbird.cli import main
 from test_misuse_data import REPO
@@ -123,3 +124,32 @@ def test_ship_takes_the_calibrated_threshold_and_writes_a_card(data, tmp_path, c
     assert "By a test." in card and card.count("`data/repo.jsonl.gz`") == 2 and "| repo | 2 | 4 | 7 | 7 |" in card and "p(bug) >= 0.6250" in card
     assert "| 0.6250 (on 4 of them) | 100.0% | 100.0% | 50.0% |" in card
     assert (shipped / "loss_curve.svg").read_text().startswith("<svg")
+
+
+def test_init_from_starts_a_new_run_from_a_models_weights_and_vocabulary(data, tmp_path, capsys, one_torch_thread):
+    from bowerbird.learners.misuse.checkpoint import load_model
+
+    first = tmp_path / "first"
+    train(data, first, capsys, "--steps", "4")
+    second = tmp_path / "second"
+    code = main(["train", "misuse", "--data", str(data), "--out", str(second), "--init-from", str(first),
+                 "--hidden", "8", "--steps", "2", "--batch-size", "4", "--log-every", "1", "--lr", "1e-9",
+                 "--threads", "1", "--json"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["step"] == 2 and "starting from the weights of" in captured.err
+    a, vocabulary_a, _ = load_model(first)
+    b, vocabulary_b, _ = load_model(second)
+    assert b.config == a.config and b.config.hidden == 16  # the starting model's size, not --hidden 8
+    assert vocabulary_b == vocabulary_a
+    for (name, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.allclose(pa, pb, atol=1e-6), name  # two steps at lr 1e-9 leave the weights
+    state = json.loads((second / "train_state.json").read_text())
+    assert state["settings"]["init_from"] == str(first.resolve()) and state["sessions"][0]["start_step"] == 0
+    code = main(["train", "misuse", "--data", str(data), "--out", str(second), "--init-from", str(first),
+                 "--steps", "3", "--batch-size", "4", "--lr", "1e-9", "--threads", "1"])  # fmt: skip
+    assert code == 0 and "resuming" in capsys.readouterr().err  # resumes with the same --init-from
+    assert main(["train", "misuse", "--data", str(data), "--out", str(tmp_path / "third"),
+                 "--init-from", str(tmp_path / "missing")]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--init-from" in err and "not a misuse model" in err

@@ -29,9 +29,9 @@ logger = logging.getLogger(__name__)
 
 STATE_FILE = "train_state.json"
 RESUME_KEYS = ("edge_set", "hidden", "rounds", "batch_size", "lr", "gfsa_lr", "seed", "data", "max_examples",
-               "vocabulary_size", "gfsa_init", "lr_schedule", "access_inputs")  # fmt: skip
+               "vocabulary_size", "gfsa_init", "lr_schedule", "access_inputs", "init_from")  # fmt: skip
 VOCABULARY_SAMPLE = 20_000  # examples whose subtokens choose the vocabulary (each costs a graph build)
-SETTING_DEFAULTS = {"lr_schedule": "constant", "access_inputs": False}  # settings older runs did not record, as they ran
+SETTING_DEFAULTS = {"lr_schedule": "constant", "access_inputs": False, "init_from": None}  # settings older runs did not record, as they ran
 EDGE_SETS = ("ast", "hand", "gfsa")  # learners.misuse.graph_inputs.EDGE_SETS (the parser stays light)
 
 
@@ -54,6 +54,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                        help="give the model each name's access kind (read / write / both) as an input")
     group.add_argument("--vocabulary-size", type=int, default=5000, help="subtokens kept")
     group.add_argument("--max-examples", type=int, default=20000, help="training examples read at most")
+    group.add_argument("--init-from", type=Path, default=None, metavar="MODEL",
+                       help="start from this model's weights and vocabulary ('shipped': the shipped model); its "
+                            "edge set and size replace --edge-set, --hidden, --rounds, --access-inputs")
     group.add_argument("--gfsa-init", default="shipped",
                        help="edge set gfsa: a GFSA layer folder to start from, 'shipped' or 'none'")
     group.add_argument("--log-every", type=int, default=50)
@@ -114,7 +117,8 @@ def _settings(args: argparse.Namespace) -> dict:
             "lr": args.lr, "gfsa_lr": args.gfsa_lr, "seed": args.seed, "data": str(args.data.resolve()),
             "max_examples": args.max_examples, "vocabulary_size": args.vocabulary_size,
             "gfsa_init": args.gfsa_init if args.edge_set == "gfsa" else None, "steps": args.steps,
-            "lr_schedule": args.lr_schedule, "access_inputs": args.access_inputs}  # fmt: skip
+            "lr_schedule": args.lr_schedule, "access_inputs": args.access_inputs,
+            "init_from": str(args.init_from.resolve()) if args.init_from is not None else None}  # fmt: skip
 
 
 def _graphs(examples, vocabulary, edge_set: str, view: str | None, label: str) -> tuple[list, int]:
@@ -170,6 +174,8 @@ def run_train_model(args: argparse.Namespace) -> int:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     data = args.data / "train.jsonl.gz" if args.data.is_dir() else args.data
     out: Path = args.out
+    if args.init_from is not None:
+        _take_architecture(args)
     settings = _settings(args)
     state_path = out / STATE_FILE
     state = json.loads(state_path.read_text()) if state_path.exists() else None
@@ -203,6 +209,13 @@ def run_train_model(args: argparse.Namespace) -> int:
         except (OSError, ValueError, KeyError) as error:
             raise UsageError(f"{out}: cannot resume ({error})") from None
         print(f"resuming {out} at step {state['step']}", file=sys.stderr)
+    elif args.init_from is not None:
+        try:
+            model, vocabulary, _ = load_model(args.init_from)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:
+            raise UsageError(f"--init-from {args.init_from}: cannot load the model ({error})") from None
+        print(f"starting from the weights of {args.init_from}", file=sys.stderr)
+        state = {"settings": settings, "step": 0, "seconds": 0.0, "curve": [], "sessions": []}
     else:
         torch.manual_seed(args.seed)
         sample = examples if len(examples) <= VOCABULARY_SAMPLE else random.Random(args.seed).sample(examples, VOCABULARY_SAMPLE)
@@ -249,6 +262,22 @@ def run_train_model(args: argparse.Namespace) -> int:
     state["finished"] = state["step"] >= args.steps
     state_path.write_text(json.dumps(state, indent=2) + "\n")
     return _report(args, out, state)
+
+
+def _take_architecture(args: argparse.Namespace) -> None:
+    """With --init-from: the starting model's edge set, size and vocabulary size become the
+    run's (``shipped`` names the shipped model)."""
+    from bowerbird.learners.misuse.defaults import default_model_folder
+
+    if str(args.init_from) == "shipped":
+        args.init_from = default_model_folder()
+    try:
+        config = json.loads((args.init_from / "config.json").read_text())["misuse"]
+        vocabulary = json.loads((args.init_from / "vocabulary.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"--init-from {args.init_from}: not a misuse model ({error})") from None
+    args.edge_set, args.hidden, args.rounds = config["edge_set"], config["hidden"], config["rounds"]
+    args.access_inputs, args.vocabulary_size = config.get("access_inputs", False), len(vocabulary)
 
 
 def _report(args: argparse.Namespace, out: Path, state: dict) -> int:
