@@ -28,9 +28,9 @@ def save_model(model: MisuseModel, vocabulary: dict[str, int], folder: str | Pat
 
         meta["gfsa_vocabulary"] = vocabulary_digest(model.config.gfsa_view)
     tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    _atomic(folder / WEIGHTS, lambda tmp: save_file(tensors, str(tmp)))
-    _atomic(folder / VOCABULARY, lambda tmp: tmp.write_text(json.dumps(vocabulary)))
-    _atomic(folder / CONFIG, lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"))
+    atomic_write(folder / WEIGHTS, lambda tmp: save_file(tensors, str(tmp)))
+    atomic_write(folder / VOCABULARY, lambda tmp: tmp.write_text(json.dumps(vocabulary)))
+    atomic_write(folder / CONFIG, lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"))
     return folder
 
 
@@ -52,7 +52,8 @@ def load_model(folder: str | Path) -> tuple[MisuseModel, dict[str, int], dict]:
     return model, vocabulary, meta
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """``write(temporary path)``, then the temporary file replaces ``path``."""
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
     os.replace(tmp, path)

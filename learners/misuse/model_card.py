@@ -11,11 +11,10 @@ examples that chose it); it can still appear in the card's table.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
-from .checkpoint import CONFIG, VOCABULARY, WEIGHTS
+from .checkpoint import CONFIG, VOCABULARY, WEIGHTS, atomic_write
 
 STATE_FILE = "train_state.json"
 CARD = "MODEL_CARD.md"
@@ -140,6 +139,4 @@ def card(config: dict, state: dict, evaluations: list[dict], manifest: dict | No
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

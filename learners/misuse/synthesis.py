@@ -336,14 +336,7 @@ def synthesize(
     ``source`` is one function's code alone (as `file_functions` gives it); ``analysis`` and
     ``tokens``, when given, are `analyse(source)` and `count_tokens(source)`.
     """
-    source = normalize_newlines(source)
-    if analysis is None:
-        analysis = analyse(source)
-    if tokens is None:
-        tokens = count_tokens(source)
-    example_id = example_id if example_id is not None else f"{path}:{function}"
-    common = {"id": example_id, "package": package, "path": path, "function": function,
-              "tokens": tokens, "nodes": analysis.nodes}  # fmt: skip
+    source, analysis, common = _prepared(source, analysis, tokens, example_id, path, function, package)
     if analysis.sites and rng.random() < buggy_share:
         site = rng.choice(analysis.sites)
         return _buggy(source, analysis, site, rng.choice(site.replacements), common)
@@ -359,6 +352,22 @@ def paired_examples(
     ``example_id`` for the clean one and ``example_id~k`` for the k-th buggy one. A function
     without a site gives its clean example only. Training on both versions of the same code
     shows the model exactly what the bug changed (the pairs of GREAT's and CuBERT's data)."""
+    source, analysis, common = _prepared(source, analysis, tokens, example_id, path, function, package)
+    examples = [_clean(source, analysis, common)]
+    sites = list(analysis.sites)
+    rng.shuffle(sites)
+    for k, site in enumerate(sites[:bugs], start=1):
+        wrong = rng.choice(site.replacements)
+        examples.append(_buggy(source, analysis, site, wrong, {**common, "id": f"{common['id']}~{k}"}))
+    return examples
+
+
+def _prepared(
+    source: str, analysis: FunctionAnalysis | None, tokens: int | None, example_id: str | None, path: str,
+    function: str, package: str,
+) -> tuple[str, FunctionAnalysis, dict]:  # fmt: skip
+    """The source with normalised newlines, its analysis and the fields every example of it shares
+    (what the caller did not pass is computed)."""
     source = normalize_newlines(source)
     if analysis is None:
         analysis = analyse(source)
@@ -367,13 +376,7 @@ def paired_examples(
     example_id = example_id if example_id is not None else f"{path}:{function}"
     common = {"id": example_id, "package": package, "path": path, "function": function,
               "tokens": tokens, "nodes": analysis.nodes}  # fmt: skip
-    examples = [_clean(source, analysis, common)]
-    sites = list(analysis.sites)
-    rng.shuffle(sites)
-    for k, site in enumerate(sites[:bugs], start=1):
-        wrong = rng.choice(site.replacements)
-        examples.append(_buggy(source, analysis, site, wrong, {**common, "id": f"{example_id}~{k}"}))
-    return examples
+    return source, analysis, common
 
 
 def _clean(source: str, analysis: FunctionAnalysis, common: dict) -> MisuseExample:

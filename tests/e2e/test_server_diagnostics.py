@@ -70,6 +70,12 @@ async def start(client: LanguageClient, request, editor: str, options: dict) -> 
     client.server_capabilities = result.capabilities
 
 
+def tiny_completion(request) -> dict:
+    """Completion options for the tiny completion model, answering at once."""
+    model = request.getfixturevalue("tiny_model")
+    return {"backend": "transformers", "model": str(model), "debounceMs": 0, "maxTokens": 8}
+
+
 def diagnostics_options(request, **overrides) -> dict:
     model = request.getfixturevalue("misuse_model")
     return {"completion": {"enabled": False}, "diagnostics": {"model": str(model), "debounceMs": 0, **overrides}}
@@ -284,9 +290,7 @@ async def default_options(lsp_client: LanguageClient, request):
     """The default diagnostics options (the shipped misuse model) and the tiny completion model."""
     if not is_model_folder(default_model_folder()):
         pytest.skip("this checkout has no shipped misuse model")
-    model = request.getfixturevalue("tiny_model")
-    await start(lsp_client, request, "visual-studio-code", {
-        "completion": {"backend": "transformers", "model": str(model), "debounceMs": 0, "maxTokens": 8}})
+    await start(lsp_client, request, "visual-studio-code", {"completion": tiny_completion(request)})
     yield
     await lsp_client.shutdown_session()
 
@@ -326,10 +330,8 @@ def many_functions(n: int) -> str:
 @pytest_lsp.fixture(config=CONFIG)
 async def both(lsp_client: LanguageClient, request):
     """The tiny completion model and the tiny misuse model."""
-    model = request.getfixturevalue("tiny_model")
-    await start(lsp_client, request, "visual-studio-code", {
-        **diagnostics_options(request),
-        "completion": {"backend": "transformers", "model": str(model), "debounceMs": 0, "maxTokens": 8}})
+    await start(lsp_client, request, "visual-studio-code",
+                {**diagnostics_options(request), "completion": tiny_completion(request)})
     yield
     await lsp_client.shutdown_session()
 
