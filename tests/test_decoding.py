@@ -116,6 +116,18 @@ def test_healing_makes_the_completion_write_the_cut_characters_first(backend):
             assert backend.tokenizer.decode(row.ids).startswith(heal)
 
 
+def test_healed_characters_do_not_use_up_the_new_token_budget(backend):
+    from bowerbird.learners.lm.backend import GenerationRequest
+
+    heal = "os.path.jo"  # several tokens, all to be rewritten before any new one
+    assert len(ids_of(backend, heal)) > 2
+    candidates = backend.generate(GenerationRequest("import os\n\nvalue = ", max_new_tokens=2, single_line=False,
+                                                    heal=heal))
+    assert candidates, "the row ran out of tokens while rewriting the healed characters"
+    generated = backend.tokenizer(heal + candidates[0].text, add_special_tokens=False)["input_ids"]
+    assert len(generated) <= len(ids_of(backend, heal)) + 2
+
+
 def test_tokens_consistent_with_a_healed_text():
     class Chars:  # a tokenizer whose tokens are a few strings
         all_special_ids = [0]

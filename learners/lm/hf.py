@@ -78,15 +78,17 @@ class TransformersBackend:
     def generate(self, request: GenerationRequest) -> list[Candidate]:
         from bowerbird.learners.lm.decoding import decode
 
+        heal = request.heal if self.healing else ""
+        # the healed characters are rewritten first: their tokens come on top of the new ones
+        max_new_tokens = request.max_new_tokens + (len(self.tokenizer(heal, add_special_tokens=False)["input_ids"]) if heal else 0)
         ids = self.tokenizer(request.prompt, add_special_tokens=False)["input_ids"]
-        ids = ids[-(self.context_tokens - request.max_new_tokens):]
+        ids = ids[-(self.context_tokens - max_new_tokens):]
         if not ids:
             return []
-        heal = request.heal if self.healing else ""
         shared = self.prompt_cache if self.prompt_cache.lock.acquire(blocking=False) else None
         try:
             rows = decode(
-                self.network, self.vocabulary, ids, max_new_tokens=request.max_new_tokens, eos_id=self.eos_id,
+                self.network, self.vocabulary, ids, max_new_tokens=max_new_tokens, eos_id=self.eos_id,
                 candidates=request.candidates, temperature=request.temperature, single_line=request.single_line,
                 heal=heal, cancel=request.cancel, cached=shared, device=self.device,
             )
