@@ -70,6 +70,10 @@ def test_train_lm_refuses_a_bad_or_missing_bundle(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["train", "lm", "--run", str(tmp_path / "run3"), "--fit-schedule"]) == 2
     assert "--minutes" in capsys.readouterr().err
+    for shares in (["--rlpg-share", "0.6", "--fim-share", "0.5"], ["--rlpg-share", "1.5"], ["--fim-share", "-0.1"]):
+        assert main(["train", "lm", "--run", str(tmp_path / "run4"), *shares]) == 2
+        assert "share" in capsys.readouterr().err
+    assert not (tmp_path / "run4").exists()  # refused before any work
 
 
 def test_cap_per_package_keeps_at_most_the_cap_of_each_package(tmp_path):

@@ -29,6 +29,7 @@ def add_bundle_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--tokenizer", default="embedded", help="tokenizer to count prompt tokens ('embedded': the shipped model's)")
     parser.add_argument("--rlpg-format", choices=("fim", "left-to-right"), default="fim",
                         help="RLPG prompts with the code after the cursor in the FIM slot, or left to right only")
+    add_rlpg_context_option(parser)
     parser.add_argument("--seed", type=int, default=0)
     add_json_option(parser)
     parser.set_defaults(run=run_bundle)
@@ -45,11 +46,12 @@ def run_bundle(args: argparse.Namespace) -> int:
     tokenizer = PreTrainedTokenizerFast.from_pretrained(checkpoint_folder(args.tokenizer, "--tokenizer", ("tokenizer.json",)))
     files = training_files(args.package_cap, args.seed)
     examples = rlpg_examples(args.out.parent / (args.out.name + ".index"), tokenizer, args.block, args.rlpg,
-                             args.seed, args.per_file, fim=args.rlpg_format == "fim")
+                             args.seed, args.per_file, fim=args.rlpg_format == "fim", context=args.rlpg_context)
     print(f"writing {len(files)} files and {len(examples)} RLPG examples to {args.out} ...", file=sys.stderr)
     manifest = write_bundle(args.out, files, examples, {
         "python": platform.python_version(), "held_out": sorted(HELD_OUT), "package_cap_bytes": int(args.package_cap * MB),
-        "max_file_bytes": MAX_FILE_BYTES, "rlpg_block": args.block, "rlpg_format": args.rlpg_format, "seed": args.seed})
+        "max_file_bytes": MAX_FILE_BYTES, "rlpg_block": args.block, "rlpg_format": args.rlpg_format, "rlpg_context": args.rlpg_context,
+        "seed": args.seed})
     summary = {"bundle": str(args.out), "bytes": args.out.stat().st_size, "source_bytes": manifest["bytes"],
                "files": manifest["files"], "rlpg_examples": manifest["rlpg_examples"], "packages": len(manifest["packages"])}
     if args.json:
@@ -58,6 +60,12 @@ def run_bundle(args: argparse.Namespace) -> int:
         print(f"{args.out}: {summary['files']} files ({manifest['bytes'] / MB:.0f} MB of source), "
               f"{summary['rlpg_examples']} RLPG examples, {summary['bytes'] / MB:.1f} MB compressed")
     return 0
+
+
+def add_rlpg_context_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rlpg-context", choices=("random", "useful"), default="random",
+                        help="each RLPG example's proposal: a random one, or (useful) mostly one whose context holds "
+                             "the names the hole's line needs and the code before it lacks: the copying task")
 
 
 def checkpoint_folder(value: str, option: str, needs: tuple[str, ...]) -> Path:
@@ -78,7 +86,7 @@ def training_files(package_cap_mb: float, seed: int):
 
 
 def rlpg_examples(index_dir: Path, tokenizer, block: int, count: int, seed: int, per_file: int = 3,
-                  fim: bool = True) -> list[str]:
+                  fim: bool = True, context: str = "random") -> list[str]:
     """RLPG-format examples from holes of the standard library's training packages."""
     import sysconfig
 
@@ -93,8 +101,15 @@ def rlpg_examples(index_dir: Path, tokenizer, block: int, count: int, seed: int,
     store = IndexStore(index_path_for(stdlib, index_dir), stdlib)
     print("indexing the standard library for RLPG examples ...", file=sys.stderr)
     index_repository(store, IndexOptions(exclude=exclude))
-    make = rlpg_examples_from([RepoView(store)], tokenizer, block, exclude=exclude, seed=seed, per_file=per_file, fim=fim)
-    return make(count)
+    from bowerbird.progress import ProgressLine
+
+    progress = ProgressLine(f"composing RLPG examples ({context} contexts)")
+    make = rlpg_examples_from([RepoView(store)], tokenizer, block, exclude=exclude, seed=seed, per_file=per_file, fim=fim,
+                              context=context, progress=progress)
+    try:
+        return make(count)
+    finally:
+        progress.close()
 
 
 def load_texts(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from bowerbird.commands import gfsa, lm_data, misuse, misuse_model
     from bowerbird.learners.lm.train import TrainConfig
 
     parser = sub.add_parser("train", help="train a model", description=__doc__)
@@ -28,6 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lm.add_argument("--minutes", type=float, default=None, help="stop after this long (resume later)")
     lm.add_argument("--sequences", type=int, default=20000, help="prepared sequences (first call only)")
     lm.add_argument("--rlpg-share", type=float, default=0.3, help="share of RLPG-format sequences")
+    lm.add_argument("--fim-share", type=float, default=None,
+                    help="share of fill-in-the-middle sequences (default: 0.3 less half the RLPG share)")
+    lm.add_argument("--rlpg-format", choices=("fim", "left-to-right"), default="fim",
+                    help="RLPG prompts (composed here, without --bundle) with the code after the cursor in the FIM "
+                         "slot, or left to right only (for a checkpoint that turns fill-in-the-middle off)")
+    lm.add_argument("--rlpg-per-file", type=int, default=3, help="holes per standard-library file for RLPG examples")
+    lm_data.add_rlpg_context_option(lm)
     lm.add_argument("--bundle", type=Path, default=None,
                     help="train on a bundle written by `train lm-bundle` instead of this interpreter's corpus")
     lm.add_argument("--package-cap", type=float, default=12.0, help="MB of source kept per package (without --bundle)")
@@ -51,8 +59,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--no-fim", action="store_true",
                       help="the shipped model is prompted left to right (for a model that measured better so)")
     ship.set_defaults(run=run_ship)
-    from bowerbird.commands import gfsa, lm_data, misuse, misuse_model
-
     lm_data.add_bundle_parser(kinds)
     gfsa.add_train_parser(kinds)
     misuse.add_train_parser(kinds)
@@ -84,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--fit-schedule needs --minutes")
     if args.bundle is not None and not args.bundle.is_file():
         raise UsageError(f"--bundle {args.bundle}: no such file")
+    _sequence_mix(args.rlpg_share, args.fim_share)  # a bad mix is an error before any work
     folder: Path = args.run_dir
     folder.mkdir(parents=True, exist_ok=True)
     state_file = folder / "train_state.json"
@@ -159,12 +166,23 @@ def _prepare(folder: Path, tokenizer, config, args: argparse.Namespace, texts: l
 
     share = args.rlpg_share
     if rlpg is None:
-        rlpg = rlpg_examples(folder / "index", tokenizer, config.block, int(args.sequences * share), config.seed) if share > 0 else []
+        rlpg = rlpg_examples(folder / "index", tokenizer, config.block, int(args.sequences * share), config.seed,
+                             args.rlpg_per_file, fim=args.rlpg_format == "fim", context=args.rlpg_context) if share > 0 else []
     if not rlpg:
         share = 0.0
     progress = ProgressLine("preparing sequences")
     try:
-        mix = (0.7 - share / 2, 0.3 - share / 2, share) if share else (0.6, 0.4, 0.0)
+        mix = _sequence_mix(share, args.fim_share)
         return build_sequences(tokenizer, texts, args.sequences, config.block, mix, rlpg, config.seed, progress)
     finally:
         progress.close()
+
+
+def _sequence_mix(rlpg: float, fim: float | None) -> tuple[float, float, float]:
+    """(plain, FIM, RLPG) shares of the prepared sequences."""
+    if not 0 <= rlpg <= 1:
+        raise UsageError(f"--rlpg-share {rlpg}: must be between 0 and 1")
+    fim = (max(0.0, 0.3 - rlpg / 2) if rlpg else 0.4) if fim is None else fim
+    if not 0 <= fim <= 1 - rlpg:
+        raise UsageError(f"--fim-share {fim} with --rlpg-share {rlpg}: the shares must be at least 0 and add up to at most 1")
+    return (1 - fim - rlpg, fim, rlpg)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -154,12 +155,22 @@ def _fim_example(text: str, rng: random.Random, max_chars: int = 3000) -> str:
 
 def rlpg_examples_from(
     repo_views: list, tokenizer, context_tokens: int, exclude: tuple[str, ...] = (), seed: int = 0, per_file: int = 3,
-    fim: bool = True,
+    fim: bool = True, context: str = "random", unhelpful_share: float = 0.3,
+    progress: Callable[[int, int], None] | None = None,
 ):
     """A function giving n RLPG-format examples from indexed repositories (`RepoView`s),
     with `per_file` holes from each file not matched by the gitignore-style `exclude` patterns
     (so at most that many examples per file). With `fim` False the prompts are left to right,
-    as the server composes them for a model whose checkpoint turns fill-in-the-middle off."""
+    as the server composes them for a model whose checkpoint turns fill-in-the-middle off.
+
+    `context` "random": each example's proposal is a random one with context. "useful": the
+    copying task: a hole whose line needs names that the code before it lacks and that some
+    proposal's context holds gets such a proposal (see `useful_proposals`); the other holes
+    are kept with a random proposal only as `unhelpful_share` of the examples, so the model
+    also learns to ignore a context that does not help. `progress(made, n)` is called as
+    examples are made."""
+    if context not in ("random", "useful"):
+        raise ValueError(f"context must be 'random' or 'useful' (got {context!r})")
     from bowerbird.analysis.holes import extract_holes, hole_at
     from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
     from bowerbird.learners.lm.prompt import compose
@@ -174,6 +185,7 @@ def rlpg_examples_from(
             candidates.extend((repo, h) for h in holes if h["target"].strip())
         rng.shuffle(candidates)
         result = []
+        unhelpful = 0
         texts: dict[Path, str] = {}
         for repo, spec in candidates:
             if len(result) >= n:
@@ -187,12 +199,48 @@ def rlpg_examples_from(
                 proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=context_tokens))
             except Exception:  # a file that changed or does not parse: skip the hole
                 continue
-            with_context = [p for p in proposals if p.text] or proposals
-            chosen = rng.choice(with_context)
+            header, suffix = f"# {spec['path']}", "\n" + hole.after
+            prompt = None
+            if context == "useful":  # the first useful proposal whose names survive the prompt's budget
+                useful = useful_proposals(proposals, hole.prefix, hole.target)
+                needed = missing_names(hole.prefix, hole.target)
+                for chosen in rng.sample(useful, len(useful)):
+                    candidate = compose(backend, chosen.text, header, hole.prefix, suffix, 32)
+                    if needed <= set(_NAME.findall(candidate.text[: candidate.text.rfind(f"\n{header}\n")])):
+                        prompt = candidate
+                        break
+                if prompt is None:
+                    if unhelpful >= unhelpful_share * n:
+                        continue
+                    unhelpful += 1
+            if prompt is None:
+                chosen = rng.choice([p for p in proposals if p.text] or proposals)
+                prompt = compose(backend, chosen.text, header, hole.prefix, suffix, 32)
             line = text.split("\n")[spec["line"]]
-            suffix = "\n" + hole.after
-            prompt = compose(backend, chosen.text, f"# {spec['path']}", hole.prefix, suffix, 32)
             result.append(prompt.text + line[spec["col"] :] + "\n")
+            if progress:
+                progress(len(result), n)
         return result
 
     return examples
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def useful_proposals(proposals: list, prefix: str, target: str, prefix_chars: int = 1500) -> list:
+    """The proposals whose context holds every name of `target` that the end of the code
+    before the cursor (`prefix_chars` characters, about what a prompt keeps) does not: the
+    holes where copying from another file is the way to the right line. Empty when the line
+    needs no new name, or no proposal has them all."""
+    needed = missing_names(prefix, target, prefix_chars)
+    if not needed:
+        return []
+    return [p for p in proposals if p.text and needed <= set(_NAME.findall(p.text))]
+
+
+def missing_names(prefix: str, target: str, prefix_chars: int = 1500) -> set[str]:
+    """The names (longer than two characters) of `target` that the last `prefix_chars`
+    characters of `prefix` do not hold."""
+    needed = set(_NAME.findall(target)) - set(_NAME.findall(prefix[-prefix_chars:]))
+    return {name for name in needed if len(name) > 2}
