@@ -133,6 +133,10 @@ def test_summary_picks_fixed_best_on_one_half_and_scores_the_other(monkeypatch):
         assert lo <= m[method]["em"] <= hi
     assert m["fixed_best"]["relative_to_in_file"] == pytest.approx(m["fixed_best"]["em"] / m["in_file"]["em"] - 1, abs=1e-3)
     assert m["fixed_best"]["es"] == 1.0  # the stubbed line "x" is every target
+    for entry, o in zip(summary["scored"], scored):  # each scored hole's own results, to compare runs hole by hole
+        assert entry["target"] == "x" and entry["solved_by"] == sorted(o.solved_by)
+        assert entry["em"] == {method: solves(o) for method, solves in expected.items()} | {"random": False}
+        assert entry["es"]["fixed_best"] == 1.0 and entry["es"]["in_file"] == 0.5
 
 
 def test_the_results_plot_is_a_png(tmp_path):

@@ -276,7 +276,11 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
                "calibration_wins": {str(pid): n for pid, n in wins.most_common()},
                "evaluation_wins": {str(pid): n for pid, n in Counter(p for o in evaluation for p in o.solved_by).most_common()},
                "methods": results,
-               "scored": [{"path": o.path, "line": o.line, "col": o.col} for o in evaluation]}
+               # per scored hole, so that runs on the same holes can be compared hole by hole
+               "scored": [{"path": o.path, "line": o.line, "col": o.col, "target": o.target,
+                           "em": {m: o.em[m] for m in results if m in o.em},
+                           "es": {m: round(o.es[m], 4) for m in results if m in o.es},
+                           "solved_by": sorted(o.solved_by)} for o in evaluation]}
     healed = [o.healing for o in evaluation if o.healing]
     if healed:  # token healing's effect, in_file prompt, greedy generation (the server's path)
         summary["token_healing"] = {
