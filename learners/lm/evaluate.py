@@ -139,12 +139,18 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
     # as the decoder does: the first token is never end-of-text nor an empty line's end, and
     # special tokens other than end-of-text are never written
     blocked = ([eos] if eos is not None else []) + (vocabulary.empty_line_ids() if vocabulary is not None else [])
+    # Only the positions from the earliest first target token on are read: ask for those logits
+    # alone where the model can (the vocabulary projection is a large share of the work).
+    offset = max(0, min(len(row) - len(t) - 1 for row, t, ok in zip(rows, targets, usable) if ok))
+    kept = {"logits_to_keep": length - offset} if _keeps_logits(model) else {}
     with torch.inference_mode():
-        logits = model(input_ids=ids, attention_mask=mask).logits
+        logits = model(input_ids=ids, attention_mask=mask, **kept).logits
+        if not kept:
+            logits = logits[:, offset:]
         if vocabulary is not None:
             logits[:, :, vocabulary.structural_ids(eos)] = float("-inf")
         for r, (row, target_ids) in enumerate(zip(rows, targets)):
-            first = len(row) - len(target_ids) - 1
+            first = len(row) - len(target_ids) - 1 - offset
             if blocked:
                 logits[r, first, blocked] = float("-inf")
             for j, allowed in enumerate(constraints[r]):
@@ -155,13 +161,23 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
         predicted = logits.argmax(-1).tolist()
     results = []
     for row, guess, target_ids, ok in zip(rows, predicted, targets, usable):
-        start = len(row) - len(target_ids)
-        if not ok or guess[start - 1 : len(row) - 1] != target_ids:
+        start = len(row) - len(target_ids) - offset
+        if not ok or guess[start - 1 : len(row) - 1 - offset] != target_ids:
             results.append(False)
             continue
-        after = guess[len(row) - 1]
+        after = guess[len(row) - 1 - offset]
         results.append(after == eos or tokenizer.decode([after]).startswith("\n"))
     return results
+
+
+def _keeps_logits(model) -> bool:
+    """Whether the model's forward takes `logits_to_keep` (most transformers causal LMs do)."""
+    import inspect
+
+    try:
+        return "logits_to_keep" in inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def exact_matches(backend, prompts: list[str], target: str, max_new_tokens: int,
