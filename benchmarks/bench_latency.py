@@ -41,6 +41,7 @@ async def run(args: argparse.Namespace) -> dict:
     holes = [h for h in holes if h["target"].strip()]
     rng.shuffle(holes)
     client = LanguageClient("bowerbird-bench", "0")
+    client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(lambda params: None)  # diagnostics arrive; not measured here
     await client.start_io(sys.executable, "-m", "bowerbird", "serve")
     with tempfile.TemporaryDirectory() as temp:
         index_dir = str(args.index_dir or Path(temp) / "index")
@@ -48,7 +49,8 @@ async def run(args: argparse.Namespace) -> dict:
             capabilities=types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=False)),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options={"indexDir": index_dir, "dataDir": str(Path(temp) / "data"), "completion": {
-                "backend": "transformers", "model": str(args.model), "debounceMs": 0, "maxTokens": args.max_tokens}},
+                "backend": "transformers", "model": str(args.model), "debounceMs": 0, "maxTokens": args.max_tokens},
+                "diagnostics": {"enabled": not args.no_diagnostics}},
         ))
         client.initialized(types.InitializedParams())
         log("waiting for the index and the model ...")
@@ -123,6 +125,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--root", type=Path, default=None, help="repository to complete in (default: the stdlib)")
     parser.add_argument("--index-dir", type=Path, default=None)
+    parser.add_argument("--no-diagnostics", action="store_true",
+                        help="turn the server's misuse diagnostics off (by default they run, as in an editor)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.model = args.model or embedded_model(parser)
