@@ -74,6 +74,10 @@ def test_train_lm_refuses_a_bad_or_missing_bundle(tmp_path, capsys):
         assert main(["train", "lm", "--run", str(tmp_path / "run4"), *shares]) == 2
         assert "share" in capsys.readouterr().err
     assert not (tmp_path / "run4").exists()  # refused before any work
+    (tmp_path / "ok.tar.xz").write_text("not read: refused before")
+    assert main(["train", "lm", "--run", str(tmp_path / "run5"), "--bundle", str(tmp_path / "ok.tar.xz"),
+                 "--rlpg-context", "useful"]) == 2
+    assert "--rlpg-context: these shape RLPG examples composed here" in capsys.readouterr().err
 
 
 def test_cap_per_package_keeps_at_most_the_cap_of_each_package(tmp_path):

@@ -90,6 +90,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--fit-schedule needs --minutes")
     if args.bundle is not None and not args.bundle.is_file():
         raise UsageError(f"--bundle {args.bundle}: no such file")
+    composed_here = {"--rlpg-format": args.rlpg_format != "fim", "--rlpg-context": args.rlpg_context != "random",
+                     "--rlpg-per-file": args.rlpg_per_file != 3}
+    if args.bundle is not None and any(composed_here.values()):
+        given = ", ".join(name for name, set_ in composed_here.items() if set_)
+        raise UsageError(f"{given}: these shape RLPG examples composed here; a --bundle brings its own "
+                         "(set them on `train lm-bundle`)")
     _sequence_mix(args.rlpg_share, args.fim_share)  # a bad mix is an error before any work
     folder: Path = args.run_dir
     folder.mkdir(parents=True, exist_ok=True)
