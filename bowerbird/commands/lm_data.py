@@ -95,14 +95,13 @@ def rlpg_examples(index_dir: Path, tokenizer, block: int, count: int, seed: int,
     from bowerbird.analysis.store import IndexStore, index_path_for
     from bowerbird.learners.lm.corpus import HELD_OUT
     from bowerbird.learners.lm.data import rlpg_examples_from
+    from bowerbird.progress import ProgressLine
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     exclude = ("site-packages/", "test/", "tests/", "idlelib/", *(f"/{p}/" for p in HELD_OUT), *(f"/{p}.py" for p in HELD_OUT))
     store = IndexStore(index_path_for(stdlib, index_dir), stdlib)
     print("indexing the standard library for RLPG examples ...", file=sys.stderr)
     index_repository(store, IndexOptions(exclude=exclude))
-    from bowerbird.progress import ProgressLine
-
     progress = ProgressLine(f"composing RLPG examples ({context} contexts)")
     make = rlpg_examples_from([RepoView(store)], tokenizer, block, exclude=exclude, seed=seed, per_file=per_file, fim=fim,
                               context=context, progress=progress)

@@ -16,6 +16,8 @@ from pathlib import Path
 from bowerbird.commands.common import UsageError, add_json_option, print_json
 
 logger = logging.getLogger(__name__)
+# options that shape the RLPG examples `train lm` composes itself (a --bundle brings its own), with their defaults
+COMPOSED_HERE = {"rlpg_format": "fim", "rlpg_context": "random", "rlpg_per_file": 3}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,10 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lm.add_argument("--rlpg-share", type=float, default=0.3, help="share of RLPG-format sequences")
     lm.add_argument("--fim-share", type=float, default=None,
                     help="share of fill-in-the-middle sequences (default: 0.3 less half the RLPG share)")
-    lm.add_argument("--rlpg-format", choices=("fim", "left-to-right"), default="fim",
+    lm.add_argument("--rlpg-format", choices=("fim", "left-to-right"), default=COMPOSED_HERE["rlpg_format"],
                     help="RLPG prompts (composed here, without --bundle) with the code after the cursor in the FIM "
                          "slot, or left to right only (for a checkpoint that turns fill-in-the-middle off)")
-    lm.add_argument("--rlpg-per-file", type=int, default=3, help="holes per standard-library file for RLPG examples")
+    lm.add_argument("--rlpg-per-file", type=int, default=COMPOSED_HERE["rlpg_per_file"],
+                    help="holes per standard-library file for RLPG examples")
     lm_data.add_rlpg_context_option(lm)
     lm.add_argument("--bundle", type=Path, default=None,
                     help="train on a bundle written by `train lm-bundle` instead of this interpreter's corpus")
@@ -90,10 +93,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--fit-schedule needs --minutes")
     if args.bundle is not None and not args.bundle.is_file():
         raise UsageError(f"--bundle {args.bundle}: no such file")
-    composed_here = {"--rlpg-format": args.rlpg_format != "fim", "--rlpg-context": args.rlpg_context != "random",
-                     "--rlpg-per-file": args.rlpg_per_file != 3}
-    if args.bundle is not None and any(composed_here.values()):
-        given = ", ".join(name for name, set_ in composed_here.items() if set_)
+    given = ", ".join(f"--{name.replace('_', '-')}" for name, default in COMPOSED_HERE.items()
+                      if getattr(args, name) != default)
+    if args.bundle is not None and given:
         raise UsageError(f"{given}: these shape RLPG examples composed here; a --bundle brings its own "
                          "(set them on `train lm-bundle`)")
     _sequence_mix(args.rlpg_share, args.fim_share)  # a bad mix is an error before any work

@@ -202,8 +202,8 @@ def rlpg_examples_from(
             header, suffix = f"# {spec['path']}", "\n" + hole.after
             prompt = None
             if context == "useful":  # the first useful proposal whose names survive the prompt's budget
-                useful = useful_proposals(proposals, hole.prefix, hole.target)
                 needed = missing_names(hole.prefix, hole.target)
+                useful = _holding(proposals, needed)
                 for chosen in rng.sample(useful, len(useful)):
                     candidate = compose(backend, chosen.text, header, hole.prefix, suffix, 32)
                     if needed <= set(_NAME.findall(candidate.text[: candidate.text.rfind(f"\n{header}\n")])):
@@ -233,7 +233,11 @@ def useful_proposals(proposals: list, prefix: str, target: str, prefix_chars: in
     before the cursor (`prefix_chars` characters, about what a prompt keeps) does not: the
     holes where copying from another file is the way to the right line. Empty when the line
     needs no new name, or no proposal has them all."""
-    needed = missing_names(prefix, target, prefix_chars)
+    return _holding(proposals, missing_names(prefix, target, prefix_chars))
+
+
+def _holding(proposals: list, needed: set[str]) -> list:
+    """The proposals whose context holds every name of `needed` (none when nothing is needed)."""
     if not needed:
         return []
     return [p for p in proposals if p.text and needed <= set(_NAME.findall(p.text))]
