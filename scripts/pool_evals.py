@@ -7,7 +7,8 @@ A run folder holds one JSON file per package (the eval's `--json` output). The p
 match of each method is over all scored holes, with a bootstrap 95% interval over holes; with
 `--against`, the holes scored in both runs are paired and the difference of each method
 (this run minus the other) gets a paired bootstrap interval, so a change between two
-checkpoints is read against the noise of the sample.
+checkpoints is read against the noise of the sample. It also reports fixed_best chosen as RLPG
+chooses it, on other repositories: each package scored with the proposal best on the others.
 """
 
 from __future__ import annotations
@@ -98,6 +99,24 @@ def paired(runs: list[dict], others: list[dict]) -> dict:
     return result
 
 
+def fixed_best_across_packages(runs: list[dict]) -> dict:
+    """fixed_best as RLPG chooses it, on other repositories: for each package, the proposal that
+    solves the most scored holes of the other packages, scored on this package's holes."""
+    packages = {Path(r["repo"]).name: [s for s in r.get("scored", []) if "solved_by" in s] for r in runs}
+    chosen, solved, total = {}, 0, 0
+    for name, scored in packages.items():
+        wins: dict[int, int] = {}
+        for other, others in packages.items():
+            for hole in others if other != name else ():
+                for pid in hole["solved_by"]:
+                    wins[pid] = wins.get(pid, 0) + 1
+        best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
+        chosen[name] = best
+        solved += sum(best in hole["solved_by"] for hole in scored)
+        total += len(scored)
+    return {"holes": total, "em": round(solved / total, 4) if total else None, "chosen": chosen}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, help="folder of per-package eval JSON files")
@@ -109,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         print(f"{args.run}: no eval results", file=sys.stderr)
         return 2
-    report = {"pooled": pooled(runs)}
+    report = {"pooled": pooled(runs), "fixed_best_across_packages": fixed_best_across_packages(runs)}
     if args.against:
         others = load(args.against, args.stdlib_only)
         if not others:
@@ -127,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         rel = f"{m['relative_to_in_file'] * 100:+.1f}%" if m["relative_to_in_file"] is not None else "-"
         es = f"{m['es']:.3f}" if m["es"] is not None else "-"
         print(f"{name:<12} {m['em'] * 100:>11.1f}% {ci:>17} {rel:>11} {es:>10}")
+    across = report["fixed_best_across_packages"]
+    if across["em"] is not None:
+        print(f"fixed_best chosen on the other packages: {across['em'] * 100:.1f}% "
+              f"(proposals {', '.join(f'{k}: {v}' for k, v in across['chosen'].items())})")
     if "paired" in report:
         q = report["paired"]
         print(f"\npaired with {args.against} on {q['holes']} common holes (this run minus the other):")

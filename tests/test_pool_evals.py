@@ -55,3 +55,16 @@ def test_files_that_are_not_eval_results_are_skipped(tmp_path, capsys):
     assert pool_evals.main([str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "bad.json: not an eval result" in err and "no eval results" in err
+
+
+def test_fixed_best_across_packages_is_chosen_on_the_other_packages(tmp_path):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for name, solved in (("a", [[7], [7, 62], []]), ("b", [[5], [5], [7]]), ("c", [[5, 7], [62], []])):
+        scored = [{"path": "m.py", "line": i, "col": 0, "em": {}, "solved_by": ids} for i, ids in enumerate(solved)]
+        (folder / f"{name}.json").write_text(json.dumps({"repo": f"/lib/{name}", "holes": 3, "scored": scored,
+                                                          "methods": {"in_file": {"em": 0.0}}}))
+    report = pool_evals.fixed_best_across_packages(pool_evals.load(folder))
+    # a: b and c give 5 three wins, 7 two -> 5 solves none of a; b: 7 (three) -> one; c: 7 (three) vs 5 (two) -> one
+    assert report["chosen"] == {"a": 5, "b": 7, "c": 7}
+    assert report["holes"] == 9 and report["em"] == round(2 / 9, 4)
