@@ -11,7 +11,7 @@ import torch
 
 from bowerbird.analysis.graphs import EdgeType, graph_for_function
 from bowerbird.analysis.graphs.gfsa_view import gfsa_view, move_types
-from bowerbird.learners.gfsa.absorbing import DenseVisits, FixedPointVisits, transition_matrix
+from bowerbird.learners.gfsa.absorbing import DenseVisits, FixedPointVisits, SparseVisits, expected_visits, transition_matrix
 from bowerbird.learners.gfsa.checkpoint import load_layer, save_layer
 from bowerbird.learners.gfsa.encoding import encode, observation_ids, vocabulary_digest
 from bowerbird.learners.gfsa.evaluate import EdgeCounts, edge_counts, evaluate_layer
@@ -121,6 +121,22 @@ def test_dense_solver_solves_the_visit_equation():
     torch.testing.assert_close(y.reshape(3, -1) @ (torch.eye(12, dtype=q.dtype) - q), y0.reshape(3, -1))
 
 
+def test_sparse_solver_solves_the_visit_equation_with_repeated_successors():
+    move, y0, successor = random_chain()
+    successor[0, 1] = successor[0, 0]  # two slots to the same position: their entries add up
+    y = SparseVisits.apply(move, y0, successor)
+    q = transition_matrix(move, successor)
+    torch.testing.assert_close(y.reshape(3, -1) @ (torch.eye(12, dtype=q.dtype) - q), y0.reshape(3, -1))
+    torch.testing.assert_close(y, DenseVisits.apply(move, y0, successor))
+
+
+def test_sparse_implicit_gradient_matches_finite_differences():
+    move, y0, successor = random_chain()
+    move.requires_grad_(True)
+    y0.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda m, s: SparseVisits.apply(m, s, successor), (move, y0))
+
+
 def test_dense_implicit_gradient_matches_finite_differences():
     move, y0, successor = random_chain()
     move.requires_grad_(True)
@@ -137,7 +153,7 @@ def test_fixed_point_implicit_gradient_matches_finite_differences():
     )
 
 
-@pytest.mark.parametrize("solver", ["dense", "fixed_point"])
+@pytest.mark.parametrize("solver", ["dense", "sparse", "fixed_point"])
 def test_layer_gradient_on_a_real_graph_matches_finite_differences(solver):
     enc = encode(gfsa_view(tiny_graph()))
     layer = random_layer(solver)
@@ -157,11 +173,26 @@ def test_layer_gradient_on_a_real_graph_matches_finite_differences(solver):
 # --- the absorbing solve -------------------------------------------------------------------
 
 
-def test_dense_and_fixed_point_solvers_agree():
+def test_dense_sparse_and_fixed_point_solvers_agree():
     enc = encode(gfsa_view(graph_for_function(BRANCHY, "g")))
     dense = random_layer("dense", num_states=3)(enc)
     iterated = random_layer("fixed_point", num_states=3)(enc)
+    factored = random_layer("sparse", num_states=3)(enc)
     torch.testing.assert_close(dense, iterated, atol=1e-9, rtol=0)
+    torch.testing.assert_close(dense, factored, atol=1e-9, rtol=0)
+
+
+def test_auto_solver_is_sparse_on_the_cpu_from_the_configured_size():
+    enc = encode(gfsa_view(graph_for_function(BRANCHY, "g")))
+    transient = enc.num_positions * 3
+    assert random_layer("auto", num_states=3, sparse_min_states=transient).solver_for(enc) == "sparse"
+    assert random_layer("auto", num_states=3, sparse_min_states=transient + 1).solver_for(enc) == "dense"
+
+
+def test_sparse_solver_refuses_tensors_off_the_cpu():
+    move, y0, successor = random_chain()
+    with pytest.raises(ValueError, match="CPU only"):
+        expected_visits(move.to("meta"), y0.to("meta"), successor.to("meta"), "sparse")
 
 
 def test_rows_of_the_adjacency_sum_to_at_most_one():

@@ -38,8 +38,9 @@ LOGIT_EPS = 1e-6  # probabilities are clamped to [LOGIT_EPS, 1 - LOGIT_EPS] befo
 class GfsaConfig:
     num_edge_types: int = 1  # E, learned edge types (one policy each)
     num_states: int = 4  # S, finite states of the agent's memory
-    solver: str = "auto"  # "dense", "fixed_point", or "auto" (dense up to dense_max_states)
-    dense_max_states: int = 6144  # auto: transient states (positions x S) solved densely (LU)
+    solver: str = "auto"  # "dense", "sparse", "fixed_point", or "auto" (see `GfsaLayer.solver_for`)
+    dense_max_states: int = 6144  # auto, off the CPU: transient states (positions x S) solved densely (LU)
+    sparse_min_states: int = 768  # auto, on the CPU: from this many transient states on, sparse LU
     tol: float = 1e-6  # fixed point: stop when the largest change is at most this
     max_iters: int = 2000  # fixed point: iteration cap (a warning is logged when reached)
     finish_bias: float = 0.0  # initial logit offset of FINISH
@@ -93,10 +94,14 @@ class GfsaLayer(nn.Module):
             self.shift = nn.Parameter(torch.zeros(config.num_edge_types))
 
     def solver_for(self, enc: GfsaEncoding) -> str:
-        """The solver used for a graph (``config.solver`` unless it is ``"auto"``)."""
+        """The solver used for a graph (``config.solver`` unless it is ``"auto"``): on the CPU
+        the sparse LU (dense for tiny systems); elsewhere the dense LU, and the fixed point for
+        systems too large to hold densely."""
         if self.config.solver != "auto":
             return self.config.solver
         transient = enc.num_positions * self.config.num_states
+        if enc.start.device.type == "cpu":
+            return "sparse" if transient >= self.config.sparse_min_states else "dense"
         return "dense" if transient <= self.config.dense_max_states else "fixed_point"
 
     def forward(self, enc: GfsaEncoding) -> torch.Tensor:
