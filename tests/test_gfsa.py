@@ -17,7 +17,7 @@ from bowerbird.learners.gfsa.encoding import encode, observation_ids, vocabulary
 from bowerbird.learners.gfsa.evaluate import EdgeCounts, edge_counts, evaluate_layer
 from bowerbird.learners.gfsa.layer import GfsaConfig, GfsaLayer, finish_adjacency
 from bowerbird.learners.gfsa.policy import policy_from_logits
-from bowerbird.learners.gfsa.targets import make_examples
+from bowerbird.learners.gfsa.targets import edge_sources, make_examples
 from bowerbird.learners.gfsa.train import TrainConfig, edge_loss, train_layer
 
 TINY = textwrap.dedent(
@@ -153,9 +153,11 @@ def test_fixed_point_implicit_gradient_matches_finite_differences():
     )
 
 
-@pytest.mark.parametrize("solver", ["dense", "sparse", "fixed_point"])
-def test_layer_gradient_on_a_real_graph_matches_finite_differences(solver):
+@pytest.mark.parametrize(("solver", "some_rows"), [("dense", False), ("sparse", False),
+                                                   ("fixed_point", False), ("sparse", True)])
+def test_layer_gradient_on_a_real_graph_matches_finite_differences(solver, some_rows):
     enc = encode(gfsa_view(tiny_graph()))
+    rows = torch.tensor([0, 2, 3]) if some_rows else None  # walks from some start nodes only
     layer = random_layer(solver)
     allowed = layer.policy.allowed[enc.position_obs]
     base = layer.policy.logits[0, enc.position_obs].detach()
@@ -164,7 +166,7 @@ def test_layer_gradient_on_a_real_graph_matches_finite_differences(solver):
     def adjacency(theta):
         logits = base + torch.einsum("d,d...->...", theta, directions)
         probs = policy_from_logits(logits[None], allowed, 2)
-        return finish_adjacency(probs.move[0], probs.finish[0], enc, solver, 1e-13, 10_000)
+        return finish_adjacency(probs.move[0], probs.finish[0], enc, solver, 1e-13, 10_000, rows)
 
     theta = torch.zeros(8, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(adjacency, (theta,), atol=1e-6, fast_mode=True)
@@ -352,4 +354,54 @@ def test_checkpoint_round_trip_gives_the_same_adjacency(tmp_path):
     loaded, kinds = load_layer(tmp_path / "gfsa")
     assert kinds == ["CFG_NEXT"]
     assert loaded.config == layer.config
+    torch.testing.assert_close(loaded.double().edge_logits(enc), layer.edge_logits(enc))
+
+
+# --- sources: walks start only at the node types that start the edge kind ------------------------
+
+
+def test_edge_sources_are_the_observed_types_of_nodes_with_an_edge():
+    graphs = [graph_for_function(BRANCHY, "g"), tiny_graph()]
+    examples = make_examples(graphs, [EdgeType.LAST_WRITE, EdgeType.AST_PARENT], view="accesses")
+    last_write, parent = edge_sources(examples, "accesses")
+    assert set(last_write) <= {"Name:read", "Name:write", "Name:readwrite"}
+    assert "Name:read" in last_write  # `return total` reads the last write of total
+    assert "FunctionDef" not in parent and {"Return", "For", "Name:read"} <= set(parent)
+
+
+def test_a_layer_with_sources_solves_only_their_rows_and_masks_the_others():
+    graphs = [graph_for_function(BRANCHY, "g")]
+    kinds = [EdgeType.LAST_READ, EdgeType.CFG_NEXT]
+    example = make_examples(graphs, kinds, view="accesses")[0]
+    sources = edge_sources([example], "accesses")
+    every = random_layer("sparse", num_states=3, num_edge_types=2, platt_scale=True, view="accesses")
+    some = random_layer("sparse", num_states=3, num_edge_types=2, platt_scale=True, view="accesses",
+                        sources=sources)  # fmt: skip
+    enc = example.encoding
+    for e in range(2):
+        rows = some.source_rows(enc, e)
+        assert 0 < len(rows) < enc.num_nodes
+        assert example.target[e].sum(1).nonzero().squeeze(1).tolist() == [  # every edge's start is solved
+            r for r in rows.tolist() if example.target[e, r].sum() > 0
+        ]
+    full, masked = every.edge_logits(enc), some.edge_logits(enc)
+    for e in range(2):
+        rows = some.source_rows(enc, e)
+        torch.testing.assert_close(masked[e, rows], full[e, rows])
+        others = torch.ones(enc.num_nodes, dtype=torch.bool)
+        others[rows] = False
+        assert (some.edge_probabilities(enc)[e, others] < 1e-12).all()
+
+
+def test_sources_are_checked_and_round_trip_through_a_checkpoint(tmp_path):
+    with pytest.raises(ValueError, match="2 lists for 1 edge types"):
+        GfsaConfig(sources=[["Name"], ["Name"]])
+    with pytest.raises(ValueError, match="not node types"):
+        GfsaLayer(GfsaConfig(sources=[["NoSuchType"]]))
+    layer = random_layer("dense", platt_scale=True, view="accesses", sources=[["Name:write", "Name:read"]])
+    assert layer.config.sources == [["Name:read", "Name:write"]]
+    save_layer(layer, tmp_path / "gfsa", kinds=["LAST_READ"])
+    loaded, _ = load_layer(tmp_path / "gfsa")
+    assert loaded.config == layer.config
+    enc = encode(gfsa_view(tiny_graph(), "accesses"))
     torch.testing.assert_close(loaded.double().edge_logits(enc), layer.edge_logits(enc))

@@ -36,9 +36,9 @@ DEFAULT_KINDS = ("CFG_NEXT", "LAST_READ", "LAST_WRITE")
 STATE_FILE = "train_state.json"
 # settings that must match when a training run is resumed
 RESUME_KEYS = ("kinds", "functions", "max_nodes", "states", "lr", "focal_gamma", "positive_weight",
-               "platt_scale", "finish_bias", "seed", "per_file", "data", "view")  # fmt: skip
+               "platt_scale", "finish_bias", "seed", "per_file", "data", "view", "sources")  # fmt: skip
 # the value of a resume setting in a train_state.json written before the setting existed
-RESUME_DEFAULTS = {"view": "ast"}
+RESUME_DEFAULTS = {"view": "ast", "sources": "all"}
 VIEW_CHOICES = ("ast", "variables", "accesses")  # gfsa_view.VIEWS (not imported: the parser stays light)
 
 
@@ -83,6 +83,9 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
                              "per variable and moves between its occurrences (variables); that, and "
                              "whether a name reads or writes its variable is observed, as Python's "
                              "ast shows it in Name.ctx (accesses)")
+    parser.add_argument("--sources", choices=("targets", "all"), default="targets",
+                        help="start walks of an edge kind only at the node types that start one in the "
+                             "training targets (default; several times faster), or at every node")
     parser.add_argument("--platt-scale", action=argparse.BooleanOptionalAction, default=True,
                         help="learn a scale and shift of logit(A) per edge type (one-to-many edges)")
     parser.add_argument("--log-every", type=int, default=25, help="steps between curve points and saves")
@@ -154,7 +157,7 @@ def _settings(args: argparse.Namespace, kinds: Sequence, data: str) -> dict:
             "states": args.states, "lr": args.lr, "focal_gamma": args.focal_gamma,
             "positive_weight": args.positive_weight, "platt_scale": args.platt_scale,
             "finish_bias": args.finish_bias, "seed": args.seed, "per_file": args.per_file, "data": data,
-            "view": args.view, "steps": args.steps}  # fmt: skip
+            "view": args.view, "sources": args.sources, "steps": args.steps}  # fmt: skip
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -185,6 +188,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     from bowerbird.learners.gfsa.checkpoint import load_layer, save_layer
     from bowerbird.learners.gfsa.layer import GfsaConfig, GfsaLayer
+    from bowerbird.learners.gfsa.targets import edge_sources
     from bowerbird.learners.gfsa.train import TrainConfig, train_layer
 
     started = time.monotonic()
@@ -207,9 +211,10 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"resuming {out} at step {state['step']}", file=sys.stderr)
     else:
         torch.manual_seed(args.seed)
+        sources = edge_sources(examples, args.view) if args.sources == "targets" else None
         layer = GfsaLayer(GfsaConfig(num_edge_types=len(kinds), num_states=args.states,
                                      finish_bias=args.finish_bias, platt_scale=args.platt_scale,
-                                     view=args.view))  # fmt: skip
+                                     view=args.view, sources=sources))  # fmt: skip
         state = {"settings": settings, "step": 0, "seconds": 0.0, "curve": [], "sessions": []}
     layer.to(device)
     done = state["step"]

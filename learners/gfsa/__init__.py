@@ -6,8 +6,8 @@ edge ``start -> v``. The modules, in the order the data flows:
 
 - `encoding` — a graph's POMDP as dense tensors (positions, moves, observations);
 - `policy` — the finite-state policy: a learnable logit table per (observation, state);
-- `absorbing` — the absorbing Markov chain solved densely or by fixed-point iteration, with
-  gradients by implicit differentiation;
+- `absorbing` — the absorbing Markov chain solved by dense or sparse LU or by fixed-point
+  iteration, with gradients by implicit differentiation;
 - `layer` — `GfsaLayer`: encoding -> weighted adjacency per learned edge type;
 - `targets`, `train`, `evaluate`, `checkpoint` — targets from the graph builder, training,
   precision/recall/F1, and safetensors checkpoints.

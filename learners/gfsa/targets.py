@@ -16,7 +16,7 @@ import torch
 from bowerbird.analysis.graphs import EdgeType, FunctionGraph
 from bowerbird.analysis.graphs.gfsa_view import DEFAULT_VIEW, gfsa_view
 
-from .encoding import GfsaEncoding, encode
+from .encoding import GfsaEncoding, encode, observation_ids
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +65,17 @@ def make_examples(
     if skipped:
         logger.info("skipped %d graphs with more than %d AST nodes", skipped, max_nodes)
     return out
+
+
+def edge_sources(examples: Sequence[Example], view: str = DEFAULT_VIEW) -> list[list[str]]:
+    """Per target kind, the observed node types (as `GfsaConfig.sources` names them) of the
+    nodes that start at least one edge of that kind in ``examples``."""
+    names = {i: obs[0] for obs, i in observation_ids(view).items()}
+    kinds = examples[0].kinds if examples else ()
+    found: list[set[str]] = [set() for _ in kinds]
+    for example in examples:
+        start_obs = example.encoding.position_obs[example.encoding.start]  # (N,)
+        for e in range(len(kinds)):
+            has_edge = example.target[e].sum(1) > 0
+            found[e].update(names[int(i)] for i in start_obs[has_edge].unique() if int(i) in names)
+    return [sorted(types) for types in found]
