@@ -205,9 +205,11 @@ def test_rows_of_the_adjacency_sum_to_at_most_one():
     assert a.sum(-1).min() > 0.1  # most mass finishes when backtracking is unlikely
 
 
-def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
+def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed, same_ids=None):
     """Estimate A by sampling walks directly on the view (independent of the encoding); walks
-    start at AST nodes only, and a FINISH at a virtual node adds no edge."""
+    start at AST nodes only, and a FINISH at a virtual node adds no edge. With ``same_ids``
+    (observation id -> its same-variable row), a node of the start node's variable (a Name whose
+    `variable` move leads to the same virtual node, or that virtual node) is observed so."""
     ids = observation_ids(view.view)
     index = {n: i for i, n in enumerate(view.states)}
     n, slots = len(view.states), logits.shape[-1] // num_states
@@ -219,6 +221,12 @@ def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
             arrival[index[node], k] = ids[view.observation(node, move)]
     probs = torch.softmax(logits.masked_fill(~allowed_of[:, None, :], float("-inf")), -1)
     finish_col, backtrack_col = probs.shape[-1] - 2, probs.shape[-1] - 1
+    variable_of = torch.full((n,), -1)
+    for node in view.states:
+        if node in view.virtual:
+            variable_of[index[node]] = index[node]
+        elif view.moves.get((node, "variable"), node) != node:
+            variable_of[index[node]] = index[view.moves[(node, "variable")]]
     g = torch.Generator().manual_seed(seed)
     counts = torch.zeros(n, n)
     for s, node in enumerate(view.nodes):
@@ -227,7 +235,10 @@ def monte_carlo_adjacency(view, logits, allowed_of, num_states, walks, seed):
         state = torch.zeros(walks, dtype=torch.long)
         alive = torch.ones(walks, dtype=torch.bool)
         while alive.any():
-            action = torch.multinomial(probs[obs, state], 1, generator=g).squeeze(1)
+            seen = obs
+            if same_ids is not None and variable_of[s] >= 0:
+                seen = torch.where(variable_of[here] == variable_of[s], same_ids[obs], obs)
+            action = torch.multinomial(probs[seen, state], 1, generator=g).squeeze(1)
             finished = alive & (action == finish_col)
             counts[s].index_add_(0, here[finished], torch.ones(int(finished.sum())))
             alive &= action < finish_col
@@ -253,6 +264,43 @@ def test_absorbing_solve_matches_monte_carlo_rollouts(view_name):
     tolerance = 4.5 * torch.sqrt(exact * (1 - exact) / walks) + 2e-3
     assert ((estimate - exact).abs() <= tolerance).all()
     assert exact.sum() > 1.0  # the comparison is not vacuous
+
+
+@pytest.mark.parametrize("solver", ["dense", "sparse"])
+def test_same_variable_observations_match_monte_carlo_rollouts(solver):
+    view = gfsa_view(tiny_graph(), "accesses")
+    enc = encode(view)
+    layer = random_layer(solver, finish_bias=1.5, view="accesses", same_variable=True)
+    exact = layer(enc)[0].detach()
+    estimate = monte_carlo_adjacency(view, layer.policy.logits[0].detach(), layer.policy.allowed, 2,
+                                     4000, seed=1, same_ids=layer.same_ids).double()  # fmt: skip
+    tolerance = 4.5 * torch.sqrt(exact * (1 - exact) / 4000) + 2e-3
+    assert ((estimate - exact).abs() <= tolerance).all()
+    # the same-variable rows matter: without them (the base rows only) the walks differ
+    plain = random_layer(solver, finish_bias=1.5, view="accesses")
+    with torch.no_grad():
+        plain.policy.logits.copy_(layer.policy.logits[:, : plain.policy.logits.shape[1]])
+    assert (plain(enc)[0] - exact).abs().max() > 0.05
+
+
+def test_encoding_marks_the_variable_of_every_position():
+    view = gfsa_view(tiny_graph(), "accesses")  # def f(x): y = x + 1; return y
+    enc = encode(view)
+    variable = enc.position_variable
+    names = {view.moves[(n, "variable")]: [] for n in view.nodes if view.node_types[n] == "Name"
+             and view.moves[(n, "variable")] != n}  # fmt: skip
+    assert len(names) == 2 == enc.num_virtual  # x and y
+    for p in range(enc.num_positions):
+        node = view.states[int(enc.position_node[p])]
+        if node in view.virtual:
+            assert variable[p] == view.virtual.index(node)
+        elif view.node_types[node] == "Name" and view.moves[(node, "variable")] != node:
+            assert variable[p] == view.virtual.index(view.moves[(node, "variable")])
+        else:
+            assert variable[p] == -1
+    assert encode(gfsa_view(tiny_graph())).position_variable is None  # the AST view has none
+    with pytest.raises(ValueError, match="same_variable needs a view with variables"):
+        GfsaConfig(same_variable=True)
 
 
 # --- training, evaluation, checkpoints ------------------------------------------------------
@@ -398,7 +446,8 @@ def test_sources_are_checked_and_round_trip_through_a_checkpoint(tmp_path):
         GfsaConfig(sources=[["Name"], ["Name"]])
     with pytest.raises(ValueError, match="not node types"):
         GfsaLayer(GfsaConfig(sources=[["NoSuchType"]]))
-    layer = random_layer("dense", platt_scale=True, view="accesses", sources=[["Name:write", "Name:read"]])
+    layer = random_layer("dense", platt_scale=True, view="accesses", sources=[["Name:write", "Name:read"]],
+                         same_variable=True)  # fmt: skip
     assert layer.config.sources == [["Name:read", "Name:write"]]
     save_layer(layer, tmp_path / "gfsa", kinds=["LAST_READ"])
     loaded, _ = load_layer(tmp_path / "gfsa")

@@ -159,6 +159,7 @@ def test_eval_text_output_is_a_table(repo, model, capsys):
         (["train", "gfsa", "--out", "{out}", "--repo", "{repo}", "--kinds", "CFG_NEXT,NOPE"], "unknown edge kind NOPE"),
         (["train", "gfsa", "--out", "{out}", "--repo", "{missing}"], "no such directory"),
         (["train", "gfsa", "--out", "{out}", "--files", "{missing}"], "no such file"),
+        (["train", "gfsa", "--out", "{out}", "--repo", "{repo}", "--same-variable"], "needs a view with variables"),
     ],
 )
 def test_bad_input_is_a_usage_error(repo, model, tmp_path, capsys, argv, message):
@@ -204,6 +205,20 @@ def test_the_view_round_trips_through_train_checkpoint_and_eval(repo, tmp_path, 
     assert code == 2 and "other settings" in capsys.readouterr().err
     assert train_tiny(repo, out, capsys, "--view", "variables", "--kinds", "LAST_READ,LAST_WRITE",
                       "--steps", "6")["step"] == 6  # fmt: skip
+
+
+def test_a_same_variable_layer_with_sources_trains_saves_and_evaluates(repo, tmp_path, capsys):
+    out = tmp_path / "same"
+    summary = train_tiny(repo, out, capsys, "--view", "accesses", "--same-variable", "--kinds", "LAST_READ,CFG_NEXT")
+    assert summary["step"] == 4
+    layer, _ = load_layer(out)
+    assert layer.config.same_variable
+    assert layer.config.sources[0] and set(layer.config.sources[0]) <= {"Name:read", "Name:write", "Name:readwrite"}
+    settings = json.loads((out / "train_state.json").read_text())["settings"]
+    assert settings["same_variable"] is True and settings["sources"] == "targets"
+    assert main(["eval", "gfsa", "--repo", str(repo), "--model", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["view"] == "accesses" and set(result["edges"]) == {"LAST_READ", "CFG_NEXT"}
 
 
 def test_eval_of_a_default_model_reports_the_ast_view(repo, model, capsys):

@@ -58,7 +58,7 @@ AST_VIEW = "ast"  # the AST alone
 VARIABLES_VIEW = "variables"  # the AST plus a virtual node per variable (see the docstring)
 ACCESSES_VIEW = "accesses"  # "variables", and a Name's access kind is observed (see the docstring)
 VIEWS = (AST_VIEW, VARIABLES_VIEW, ACCESSES_VIEW)
-_WITH_VARIABLES = (VARIABLES_VIEW, ACCESSES_VIEW)  # the views with virtual variable nodes
+VIEWS_WITH_VARIABLES = (VARIABLES_VIEW, ACCESSES_VIEW)  # the views with virtual variable nodes
 DEFAULT_VIEW = AST_VIEW  # what layers without a recorded view were trained on
 
 VARIABLE_TYPE = "<variable>"  # node type of a virtual variable node (not a libcst class)
@@ -126,7 +126,7 @@ def move_types(node_type: str, view: str = DEFAULT_VIEW) -> tuple[str, ...]:
     """The move types of a node type (or observed type) in ``view``, in a fixed order (the views
     with variables append their moves after the AST ones, so the AST moves keep their slots)."""
     node_type = base_type(node_type)
-    if node_type == VARIABLE_TYPE and check_view(view) in _WITH_VARIABLES:
+    if node_type == VARIABLE_TYPE and check_view(view) in VIEWS_WITH_VARIABLES:
         return (OCCURRENCES_FIRST, OCCURRENCES_LAST)
     out: list[str] = []
     for spec in field_specs(node_classes()[node_type]):
@@ -135,7 +135,7 @@ def move_types(node_type: str, view: str = DEFAULT_VIEW) -> tuple[str, ...]:
         else:
             out.append(spec.name)
     out += [PARENT, NEXT, PREV]
-    if node_type == NAME_TYPE and check_view(view) in _WITH_VARIABLES:
+    if node_type == NAME_TYPE and check_view(view) in VIEWS_WITH_VARIABLES:
         out += [VARIABLE, OCCURRENCE_NEXT, OCCURRENCE_PREV]
     return tuple(out)
 
@@ -168,7 +168,7 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
     """
     vocabulary: set[Observation] = set()
     classes = node_classes()
-    if check_view(view) in _WITH_VARIABLES:
+    if check_view(view) in VIEWS_WITH_VARIABLES:
         vocabulary.add((VARIABLE_TYPE, START))
         vocabulary.update((VARIABLE_TYPE, m + MISSING_SUFFIX) for m in move_types(VARIABLE_TYPE, view))
         vocabulary.add((VARIABLE_TYPE, VARIABLE))

@@ -36,9 +36,10 @@ DEFAULT_KINDS = ("CFG_NEXT", "LAST_READ", "LAST_WRITE")
 STATE_FILE = "train_state.json"
 # settings that must match when a training run is resumed
 RESUME_KEYS = ("kinds", "functions", "max_nodes", "states", "lr", "focal_gamma", "positive_weight",
-               "platt_scale", "finish_bias", "seed", "per_file", "data", "view", "sources")  # fmt: skip
+               "platt_scale", "finish_bias", "seed", "per_file", "data", "view", "sources",
+               "same_variable")  # fmt: skip
 # the value of a resume setting in a train_state.json written before the setting existed
-RESUME_DEFAULTS = {"view": "ast", "sources": "all"}
+RESUME_DEFAULTS = {"view": "ast", "sources": "all", "same_variable": False}
 VIEW_CHOICES = ("ast", "variables", "accesses")  # gfsa_view.VIEWS (not imported: the parser stays light)
 
 
@@ -86,6 +87,9 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--sources", choices=("targets", "all"), default="targets",
                         help="start walks of an edge kind only at the node types that start one in the "
                              "training targets (default; several times faster), or at every node")
+    parser.add_argument("--same-variable", action=argparse.BooleanOptionalAction, default=False,
+                        help="the agent also observes whether a variable's node is the start node's "
+                             "variable (the reference's same-identifier variant; views with variables)")
     parser.add_argument("--platt-scale", action=argparse.BooleanOptionalAction, default=True,
                         help="learn a scale and shift of logit(A) per edge type (one-to-many edges)")
     parser.add_argument("--log-every", type=int, default=25, help="steps between curve points and saves")
@@ -157,7 +161,8 @@ def _settings(args: argparse.Namespace, kinds: Sequence, data: str) -> dict:
             "states": args.states, "lr": args.lr, "focal_gamma": args.focal_gamma,
             "positive_weight": args.positive_weight, "platt_scale": args.platt_scale,
             "finish_bias": args.finish_bias, "seed": args.seed, "per_file": args.per_file, "data": data,
-            "view": args.view, "sources": args.sources, "steps": args.steps}  # fmt: skip
+            "view": args.view, "sources": args.sources,
+            "same_variable": args.same_variable, "steps": args.steps}  # fmt: skip
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -165,6 +170,8 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("functions", "steps", "states", "max_nodes", "per_file", "log_every"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.same_variable and args.view == "ast":
+        raise UsageError("--same-variable needs a view with variables (--view variables or accesses)")
     files, data = training_files(args.repo, args.files)
     settings = _settings(args, kinds, data)
     out: Path = args.out
@@ -214,7 +221,8 @@ def run_train(args: argparse.Namespace) -> int:
         sources = edge_sources(examples, args.view) if args.sources == "targets" else None
         layer = GfsaLayer(GfsaConfig(num_edge_types=len(kinds), num_states=args.states,
                                      finish_bias=args.finish_bias, platt_scale=args.platt_scale,
-                                     view=args.view, sources=sources))  # fmt: skip
+                                     view=args.view, sources=sources,
+                                     same_variable=args.same_variable))  # fmt: skip
         state = {"settings": settings, "step": 0, "seconds": 0.0, "curve": [], "sessions": []}
     layer.to(device)
     done = state["step"]

@@ -19,6 +19,9 @@ vocabulary, slots and digest are those of layers saved before views existed.
 In the "variables" view the POMDP also has virtual variable nodes: they have positions (their
 index in ``position_node`` is ``N + j`` for the ``j``-th virtual node) but no adjacency row or
 column and no start position, so the layer's output stays ``(N, N)`` over the AST nodes.
+``position_variable`` says which variable each position's node accesses (the ``j`` of its
+virtual node; the virtual node itself counts as its variable's), for the layer's
+same-variable observations (`variable_observation_ids`).
 """
 
 from __future__ import annotations
@@ -31,8 +34,12 @@ from dataclasses import dataclass
 import torch
 
 from bowerbird.analysis.graphs.gfsa_view import (
+    ACCESS_TYPES,
     DEFAULT_VIEW,
+    NAME_TYPE,
     START,
+    VARIABLE,
+    VARIABLE_TYPE,
     GfsaView,
     move_types,
     node_types_of,
@@ -54,6 +61,8 @@ class GfsaEncoding:
     start: torch.Tensor  # (N,) long: the start position (v, (type, "start")) of each node
     num_virtual: int = 0  # V, virtual nodes (indices N..N+V-1 of position_node)
     view: str = DEFAULT_VIEW  # the GFSA view encoded (observation ids are that view's)
+    # (P,) long: the variable (0..V-1) of each position's node, -1 for none; None without variables
+    position_variable: torch.Tensor | None = None
 
     @property
     def num_nodes(self) -> int:
@@ -73,6 +82,7 @@ class GfsaEncoding:
             self.start.to(device),
             self.num_virtual,
             self.view,
+            None if self.position_variable is None else self.position_variable.to(device),
         )
 
 
@@ -103,6 +113,15 @@ def vocabulary_digest(view: str = DEFAULT_VIEW) -> str:
 def max_moves(view: str = DEFAULT_VIEW) -> int:
     """K, the largest number of move types of any node type (the policy's move slots)."""
     return max(len(move_types(t, view)) for t in node_types_of(view))
+
+
+@functools.cache
+def variable_observation_ids(view: str = DEFAULT_VIEW) -> tuple[int, ...]:
+    """The ids of the observations made at a variable's nodes (a ``Name``, its access types,
+    the virtual variable node): where the agent can also observe that the node accesses the
+    start node's variable (`layer`'s ``same_variable``)."""
+    kinds = {NAME_TYPE, VARIABLE_TYPE, *ACCESS_TYPES}
+    return tuple(i for (node_type, _), i in observation_ids(view).items() if node_type in kinds)
 
 
 def slot_mask(view: str = DEFAULT_VIEW) -> torch.Tensor:
@@ -143,7 +162,15 @@ def encode(view: GfsaView) -> GfsaEncoding:
         successor[p] = p
         for k in range(len(moves_of[node])):
             successor[p, k] = arrival[(node, k)]
+    position_variable = None
+    if view.virtual:
+        variable = {v: j for j, v in enumerate(view.virtual)}  # virtual node -> its variable
+        for n in view.nodes:
+            if view.moves.get((n, VARIABLE), n) != n:
+                variable[n] = variable[view.moves[(n, VARIABLE)]]
+        position_variable = torch.tensor([variable.get(states[v], -1) for v in position_node.tolist()],
+                                         dtype=torch.long)  # fmt: skip
     return GfsaEncoding(
         view.nodes, position_node, position_obs, successor, torch.tensor(start, dtype=torch.long),
-        len(view.virtual), view.view,
+        len(view.virtual), view.view, position_variable,
     )  # fmt: skip

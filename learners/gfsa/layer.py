@@ -22,6 +22,16 @@ nothing. The solve's cost grows with the number of starts, and about a tenth of 
 nodes start a data-flow or control-flow edge, so training is several times faster with them.
 ``train gfsa`` takes them from the training targets (the node types that have an edge of the
 kind there); ``None`` (checkpoints saved before sources existed) starts a walk at every node.
+
+Same variable. With ``same_variable`` (views with variables), at a node that accesses a variable
+(and at that variable's virtual node) the agent also observes whether it is the *start node's*
+variable: such observations have their own rows of the policy table
+(`encoding.variable_observation_ids`). This is the reference implementation's
+"same identifier" variant for LastRead/LastWrite: the agent can walk the control structure and
+recognise the occurrences of its own variable wherever it meets them, e.g. the read at the end
+of a loop body that reaches a read at its top through the back edge. The chain then depends on
+the start node's variable, so the starts are solved in groups, one per variable (with the same
+total of right-hand sides, and one more sparse factorisation per group).
 """
 
 from __future__ import annotations
@@ -32,11 +42,11 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from bowerbird.analysis.graphs.gfsa_view import DEFAULT_VIEW, START, check_view
+from bowerbird.analysis.graphs.gfsa_view import DEFAULT_VIEW, START, VIEWS_WITH_VARIABLES, check_view
 
 from .absorbing import expected_visits
-from .encoding import GfsaEncoding, num_observations, observation_ids
-from .policy import FiniteStatePolicy
+from .encoding import GfsaEncoding, num_observations, observation_ids, variable_observation_ids
+from .policy import FiniteStatePolicy, PolicyProbabilities
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +70,12 @@ class GfsaConfig:
     view: str = DEFAULT_VIEW  # the GFSA view (`gfsa_view.VIEWS`); configs saved without one: "ast"
     # per edge type, the observed node types that start walks (None: every node; see above)
     sources: list[list[str]] | None = None
+    same_variable: bool = False  # observe "this node accesses the start node's variable" (above)
 
     def __post_init__(self) -> None:
         check_view(self.view)
+        if self.same_variable and self.view not in VIEWS_WITH_VARIABLES:
+            raise ValueError(f"same_variable needs a view with variables, not {self.view!r}")
         if self.sources is not None:
             if len(self.sources) != self.num_edge_types:
                 raise ValueError(f"sources: {len(self.sources)} lists for {self.num_edge_types} edge types")
@@ -109,10 +122,16 @@ class GfsaLayer(nn.Module):
     def __init__(self, config: GfsaConfig) -> None:
         super().__init__()
         self.config = config
+        observations = num_observations(config.view)
+        same_rows = variable_observation_ids(config.view) if config.same_variable else ()
         self.policy = FiniteStatePolicy(
             config.num_edge_types, config.num_states, config.finish_bias,
-            config.backtrack_bias, config.init_scale, config.view,
+            config.backtrack_bias, config.init_scale, config.view, same_rows,
         )  # fmt: skip
+        # (O,) observation id -> its row when the node accesses the start node's variable
+        same_ids = torch.arange(observations)
+        same_ids[list(same_rows)] = torch.arange(observations, observations + len(same_rows))
+        self.register_buffer("same_ids", same_ids, persistent=False)
         if config.platt_scale:
             self.scale = nn.Parameter(torch.ones(config.num_edge_types))
             self.shift = nn.Parameter(torch.zeros(config.num_edge_types))
@@ -150,12 +169,32 @@ class GfsaLayer(nn.Module):
             raise ValueError(f"the layer was made for the {self.config.view!r} GFSA view, "
                              f"the graph was encoded in the {enc.view!r} view")  # fmt: skip
         probs = self.policy(enc.position_obs)
+        same = self.policy(self.same_ids[enc.position_obs]) if self.config.same_variable else None
         solver = self.solver_for(enc)
-        return torch.stack([
-            finish_adjacency(probs.move[e], probs.finish[e], enc, solver, self.config.tol,
-                             self.config.max_iters, self.source_rows(enc, e))
-            for e in range(self.config.num_edge_types)
-        ])  # fmt: skip
+        return torch.stack([self._adjacency(e, probs, same, enc, solver)
+                            for e in range(self.config.num_edge_types)])  # fmt: skip
+
+    def _adjacency(
+        self, e: int, probs: PolicyProbabilities, same: PolicyProbabilities | None,
+        enc: GfsaEncoding, solver: str,
+    ) -> torch.Tensor:  # fmt: skip
+        """A (N, N) of edge type ``e``; with same-variable observations, solved per start variable."""
+        rows = self.source_rows(enc, e)
+        solve = (enc, solver, self.config.tol, self.config.max_iters)
+        if same is None or enc.position_variable is None:
+            return finish_adjacency(probs.move[e], probs.finish[e], *solve, rows)
+        if rows is None:
+            rows = torch.arange(enc.num_nodes, device=enc.start.device)
+        start_variable = enc.position_variable[enc.start[rows]]  # (B,) -1: not a variable
+        out = torch.zeros(enc.num_nodes, enc.num_nodes, dtype=probs.move.dtype, device=probs.move.device)
+        for variable in start_variable.unique().tolist():
+            move, finish = probs.move[e], probs.finish[e]
+            if variable >= 0:
+                here = enc.position_variable == variable  # (P,) the positions of its nodes
+                move = torch.where(here[:, None, None, None], same.move[e], move)
+                finish = torch.where(here[:, None], same.finish[e], finish)
+            out = out + finish_adjacency(move, finish, *solve, rows[start_variable == variable])
+        return out
 
     def edge_logits(self, enc: GfsaEncoding) -> torch.Tensor:
         """(E, N, N) binary logits of the learned edges: ``logit(A)``, Platt-scaled if configured."""

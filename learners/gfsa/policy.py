@@ -10,6 +10,9 @@ draws one action from a single softmax over
 
 The table holds ``(E, O, S, K * S + 2)`` logits for E learned edge types (one independent policy
 each) and O observations. Only the rows of the observations that occur in a graph are used.
+With ``extra_rows`` the table has rows ``O, O + 1, ...`` after those: the layer's same-variable
+observations (`layer`), each a copy of an observation made at a variable's node
+(``extra_rows[i]`` is the observation whose slots row ``O + i`` has).
 """
 
 from __future__ import annotations
@@ -39,18 +42,20 @@ class FiniteStatePolicy(nn.Module):
     def __init__(
         self, num_edge_types: int, num_states: int, finish_bias: float = 0.0,
         backtrack_bias: float = 0.0, init_scale: float = 0.01, view: str = DEFAULT_VIEW,
+        extra_rows: tuple[int, ...] = (),
     ) -> None:  # fmt: skip
         super().__init__()
         self.num_states = num_states  # S
         self.num_slots = max_moves(view)  # K
-        logits = init_scale * torch.randn(
-            num_edge_types, num_observations(view), num_states, self.num_slots * num_states + 2
-        )
+        rows = num_observations(view) + len(extra_rows)
+        logits = init_scale * torch.randn(num_edge_types, rows, num_states, self.num_slots * num_states + 2)
         logits[..., -2] += finish_bias
         logits[..., -1] += backtrack_bias
         self.logits = nn.Parameter(logits)  # (E, O, S, K*S + 2)
         # (O, K*S + 2): False where a slot does not exist at the observation's node type
-        allowed = slot_mask(view).repeat_interleave(num_states, dim=1)
+        allowed = slot_mask(view)
+        allowed = torch.cat([allowed, allowed[torch.tensor(extra_rows, dtype=torch.long)]])
+        allowed = allowed.repeat_interleave(num_states, dim=1)
         allowed = torch.cat([allowed, torch.ones(allowed.shape[0], 2, dtype=torch.bool)], dim=1)
         self.register_buffer("allowed", allowed, persistent=False)
 
