@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from bowerbird.analysis.graphs.tensors import build_subtoken_vocabulary, node_type_vocabulary
+from bowerbird.learners.gfsa.encoding import num_observations
 from bowerbird.learners.misuse.data import Bug, MisuseExample
 from bowerbird.learners.misuse.evaluate import (
     Prediction,
@@ -124,6 +125,20 @@ def test_heads_have_one_logit_per_read_plus_no_bug_and_one_per_access(edge_set, 
     loss.backward()
     if edge_set == "gfsa":  # trained end to end: the misuse loss reaches the GFSA policy
         assert model.gfsa.policy.logits.grad is not None and model.gfsa.policy.logits.grad.abs().sum() > 0
+
+
+def test_a_gfsa_edge_set_with_sources_and_same_variable_observations_trains_end_to_end(vocabulary, one_torch_thread):
+    sources = [["Name:read", "Name:write"], ["Name:read"]]
+    model = tiny_model("gfsa", vocabulary, gfsa_view="accesses", gfsa_edge_types=2, gfsa_sources=sources,
+                       gfsa_same_variable=True)  # fmt: skip
+    assert model.gfsa.config.sources == sources and model.gfsa.config.same_variable
+    graphs = [misuse_graph(ex, vocabulary, "gfsa", "accesses") for ex in examples()]
+    outputs = model(graphs)
+    torch.stack([example_loss(o, g) for o, g in zip(outputs, graphs, strict=True)]).mean().backward()
+    grad = model.gfsa.policy.logits.grad
+    assert grad is not None and grad.abs().sum() > 0
+    extra = grad[:, num_observations("accesses"):]  # the same-variable rows get gradient too
+    assert extra.abs().sum() > 0
 
 
 @pytest.mark.parametrize("edge_set", ["ast", "hand"])

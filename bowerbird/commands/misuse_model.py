@@ -224,7 +224,9 @@ def run_train_model(args: argparse.Namespace) -> int:
         config = MisuseConfig(vocab_size=len(vocabulary) + 1, num_node_types=len(node_type_vocabulary()) + 1,
                               edge_set=args.edge_set, hidden=args.hidden, rounds=args.rounds, access_inputs=args.access_inputs,
                               **({"gfsa_edge_types": init.config.num_edge_types, "gfsa_states": init.config.num_states,
-                                  "gfsa_view": init.config.view} if init is not None else {}))  # fmt: skip
+                                  "gfsa_view": init.config.view, "gfsa_sources": init.config.sources,
+                                  "gfsa_same_variable": init.config.same_variable}
+                                 if init is not None else {}))  # fmt: skip
         model = MisuseModel(config)
         if init is not None:
             model.gfsa.load_state_dict(init.state_dict())

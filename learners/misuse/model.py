@@ -39,6 +39,8 @@ class MisuseConfig:
     gfsa_edge_types: int = 3  # edge set "gfsa": learned edge types
     gfsa_states: int = 4  # edge set "gfsa": the layer's finite states
     gfsa_view: str = "accesses"  # edge set "gfsa": the GFSA view the layer reads
+    gfsa_sources: list[list[str]] | None = None  # edge set "gfsa": `GfsaConfig.sources`
+    gfsa_same_variable: bool = False  # edge set "gfsa": `GfsaConfig.same_variable`
     access_inputs: bool = False  # embed each node's access kind (models saved before it had none)
 
     def to_dict(self) -> dict:
@@ -68,7 +70,8 @@ class MisuseModel(nn.Module):
             from bowerbird.learners.gfsa.layer import GfsaConfig, GfsaLayer
 
             self.gfsa = GfsaLayer(GfsaConfig(num_edge_types=config.gfsa_edge_types, num_states=config.gfsa_states,
-                                             platt_scale=True, view=config.gfsa_view))  # fmt: skip
+                                             platt_scale=True, view=config.gfsa_view, sources=config.gfsa_sources,
+                                             same_variable=config.gfsa_same_variable))  # fmt: skip
             directions += [f"gfsa{e}{arrow}" for e in range(config.gfsa_edge_types) for arrow in "><"]
         self.messages = nn.ModuleDict({name: nn.Linear(d, d, bias=False) for name in directions})
         self.update = nn.GRUCell(d, d)
