@@ -136,7 +136,7 @@ class GfsaLayer(nn.Module):
             self.scale = nn.Parameter(torch.ones(config.num_edge_types))
             self.shift = nn.Parameter(torch.zeros(config.num_edge_types))
         # (E, O) bool: which start observations ("<type>", "start") begin walks of edge type e
-        starts = torch.ones(config.num_edge_types, num_observations(config.view), dtype=torch.bool)
+        starts = torch.ones(config.num_edge_types, observations, dtype=torch.bool)
         if config.sources is not None:
             ids = observation_ids(config.view)
             starts[:] = False
