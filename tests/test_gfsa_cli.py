@@ -258,3 +258,37 @@ def test_the_view_choices_are_the_views_of_the_gfsa_view():
 
     assert gfsa_command.VIEW_CHOICES == VIEWS
     assert gfsa_command.VIEW_CHOICES[0] == DEFAULT_VIEW == gfsa_command.RESUME_DEFAULTS["view"]
+
+
+def test_ship_writes_an_fp16_layer_with_the_same_edges_and_a_card(repo, model, tmp_path, capsys):
+    assert main(["eval", "gfsa", "--repo", str(repo), "--model", str(model), "--json"]) == 0
+    report = tmp_path / "pkg.json"
+    report.write_text(capsys.readouterr().out)
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Limits\n\nA tiny test layer.\n")
+    shipped = tmp_path / "shipped"
+    assert main(["train", "ship-gfsa", "--run", str(model), "--eval", str(report), "--notes", str(notes),
+                 "--to", str(shipped)]) == 0  # fmt: skip
+    capsys.readouterr()
+    from safetensors.torch import load_file
+
+    assert load_file(str(shipped / "model.safetensors"))["policy.logits"].dtype == torch.float16
+    assert main(["eval", "gfsa", "--repo", str(repo), "--model", str(shipped), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    before = json.loads(report.read_text())
+    assert {k: (e["tp"], e["fp"], e["fn"]) for k, e in again["edges"].items()} == {
+        k: (e["tp"], e["fp"], e["fn"]) for k, e in before["edges"].items()
+    }
+    card = (shipped / "MODEL_CARD.md").read_text()
+    assert "bowerbird train gfsa --out DIR --kinds CFG_NEXT,LAST_READ,LAST_WRITE --view ast --states 2" in card
+    assert "| repo | 4 |" in card and "all (pooled counts)" in card and "A tiny test layer." in card
+    assert json.loads((shipped / "train_state.json").read_text())["step"] == 4
+
+
+def test_ship_refuses_a_report_of_another_layer(repo, model, tmp_path, capsys):
+    report = tmp_path / "other.json"
+    report.write_text(json.dumps({"repo": "x", "functions": 1, "edges": {"CALLS": {}}}))
+    assert main(["train", "ship-gfsa", "--run", str(model), "--eval", str(report), "--to", str(tmp_path / "s")]) == 2
+    assert "lacks CFG_NEXT" in capsys.readouterr().err
+    assert main(["train", "ship-gfsa", "--run", str(tmp_path / "nothing"), "--to", str(tmp_path / "s")]) == 2
+    assert "not a `train gfsa` run" in capsys.readouterr().err

@@ -98,6 +98,37 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run_train)
 
 
+def add_ship_parser(kinds: argparse._SubParsersAction) -> None:
+    parser = kinds.add_parser("ship-gfsa", help="make a trained GFSA layer the package's default",
+                              description="Copy a `train gfsa --out DIR` layer to learners/checkpoints/gfsa (policy in "
+                                          "fp16) with its train state and MODEL_CARD.md: the training command and "
+                                          "a held-out table from `eval gfsa --json` reports (one per package, "
+                                          "pooled counts).")  # fmt: skip
+    parser.add_argument("--run", dest="run_dir", type=Path, required=True, help="a `train gfsa --out DIR` folder")
+    parser.add_argument("--eval", dest="evaluations", type=Path, nargs="*", default=[],
+                        help="`eval gfsa --model DIR --json` reports of this layer, one per package")
+    parser.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
+    parser.add_argument("--to", type=Path, default=None, help="another destination folder (default: the package's)")
+    parser.set_defaults(run=run_ship)
+
+
+def run_ship(args: argparse.Namespace) -> int:
+    from bowerbird.learners.gfsa.model_card import ShipError, ship
+
+    try:
+        reports = [json.loads(path.read_text()) for path in args.evaluations]
+        notes = args.notes.read_text() if args.notes else ""
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read an --eval report or --notes: {error}") from None
+    destination = args.to or default_model_folder()
+    try:
+        ship(args.run_dir, destination, reports, notes)
+    except ShipError as error:
+        raise UsageError(str(error)) from None
+    print(f"shipped {args.run_dir} to {destination}", file=sys.stderr)
+    return 0
+
+
 def add_eval_parser(kinds: argparse._SubParsersAction) -> None:
     """The `eval gfsa` sub-kind (registered by `bowerbird.commands.evaluate`)."""
     parser = kinds.add_parser("gfsa", help="learned edges against the graph builder's, on a repository",

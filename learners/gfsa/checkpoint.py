@@ -19,14 +19,17 @@ CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 
 
-def save_layer(layer: GfsaLayer, folder: str | Path, kinds: Sequence[str] = ()) -> Path:
-    """Write the layer (and the edge kind each policy was trained for) to ``folder``."""
+def save_layer(layer: GfsaLayer, folder: str | Path, kinds: Sequence[str] = (), half: bool = False) -> Path:
+    """Write the layer (and the edge kind each policy was trained for) to ``folder``; with
+    ``half`` the policy's logit table is stored in fp16 (`load_layer` reads it back as fp32)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     meta = {"gfsa": layer.config.to_dict(), "kinds": [str(k) for k in kinds],
             "vocabulary": vocabulary_digest(layer.config.view)}  # fmt: skip
     (folder / CONFIG).write_text(json.dumps(meta, indent=2) + "\n")
     tensors = {k: v.detach().contiguous().cpu() for k, v in layer.state_dict().items()}
+    if half:
+        tensors["policy.logits"] = tensors["policy.logits"].half()
     save_file(tensors, str(folder / WEIGHTS))
     return folder
 
