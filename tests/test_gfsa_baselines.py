@@ -64,6 +64,42 @@ def test_ast_structure_is_the_views_node_types_and_present_moves():
     assert sorted(zip(ast.src.tolist(), ast.dst.tolist(), ast.move.tolist())) == expected
 
 
+def test_structure_of_a_view_with_variables_has_their_nodes_moves_and_pairs():
+    view = gfsa_view(graph_for_function(BRANCHY, "g"), "accesses")
+    enc = encode(view)
+    ast = ast_structure(enc)
+    n, v = enc.num_nodes, enc.num_virtual
+    assert v == 4 and ast.node_type.shape == (n + v,)  # items, limit, total, item
+    types = node_type_ids("accesses")
+    assert ast.node_type[n:].tolist() == [types["<variable>"]] * v
+    assert types["Name:read"] in ast.node_type.tolist() and types["Name:write"] in ast.node_type.tolist()
+    occurrence = move_ids("accesses")["occurrence.next"]
+    hops = [(s, d) for s, d, m in zip(ast.src.tolist(), ast.dst.tolist(), ast.move.tolist()) if m == occurrence]
+    assert hops and all(s < n and d < n for s, d in hops)
+    index = {node: i for i, node in enumerate(view.nodes)}
+    for s, d in hops:  # an occurrence move joins two accesses of one variable
+        assert ast.same_variable[s, d]
+        assert view.moves[(view.nodes[s], "variable")] == view.moves[(view.nodes[d], "variable")]
+    assert ast.same_variable.shape == (n, n) and not ast.same_variable[index[view.nodes[0]]].any()
+
+
+def test_baselines_in_a_view_with_variables_score_the_ast_nodes_only():
+    examples = make_examples([graph_for_function(BRANCHY, "g")], [EdgeType.LAST_READ], view="accesses")
+    torch.manual_seed(0)
+    model = GnnEdgeClassifier(GnnConfig(num_edge_types=1, hidden=16, view="accesses"))
+    with torch.no_grad():
+        model.same_variable.fill_(5.0)
+    logits = model.edge_logits(examples[0])
+    assert logits.shape == examples[0].target.shape
+    same = ast_structure(examples[0].encoding).same_variable
+    plain = GnnEdgeClassifier(GnnConfig(num_edge_types=1, hidden=16, view="accesses"))
+    plain.load_state_dict({**model.state_dict(), "same_variable": torch.zeros(1)})
+    torch.testing.assert_close(logits[0] - plain.edge_logits(examples[0])[0], 5.0 * same.float())
+    kernel = RandomWalkKernel().kernel(examples[0], 0.3)
+    assert kernel.shape == examples[0].target.shape[1:]
+    assert (kernel.sum(1) <= 1 + 1e-9).all()  # mass that halts at a virtual node is not an edge
+
+
 def test_gnn_learns_the_ast_parent_edge():
     examples = parent_examples()
     torch.manual_seed(0)

@@ -249,8 +249,14 @@ def test_eval_with_baselines_of_a_variables_model(repo, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     result = json.loads(captured.out)
-    assert result["view"] == "variables"
+    assert result["view"] == "variables" and result["baseline_view"] == "variables"
     assert set(result["methods"]) == {"gfsa", "gnn", "random_walk"}
+    assert result["methods"]["gnn"]["train"]["config"]["view"] == "variables"
+    code = main(["eval", "gfsa", "--repo", str(repo), "--model", str(out), "--baselines", "--baseline-view", "ast",
+                 "--train-repo", str(repo), "--baseline-steps", "3", "--json"])  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["baseline_view"] == "ast"
+    assert result["methods"]["gnn"]["train"]["config"]["view"] == "ast"
 
 
 def test_the_view_choices_are_the_views_of_the_gfsa_view():

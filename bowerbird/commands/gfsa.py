@@ -14,7 +14,8 @@ virtual node per variable with moves between the occurrences of the same variabl
 `learners/checkpoints/gfsa`) on the repository's functions against the builder's edges:
 `{"functions", "edges": {KIND: {"precision", "recall", "f1", ...}}}`. With `--baselines` it also
 trains a GNN edge classifier and fits a random-walk kernel on training-corpus functions and
-reports all three under "methods".
+reports all three under "methods"; the baselines see the layer's view (`--baseline-view ast`:
+the AST alone).
 """
 
 from __future__ import annotations
@@ -141,6 +142,9 @@ def add_eval_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--threshold", type=float, default=0.5, help="an edge is predicted at probability >= this")
     parser.add_argument("--baselines", action="store_true",
                         help="also train a GNN edge classifier and fit a random-walk kernel on training functions")
+    parser.add_argument("--baseline-view", choices=("layer", "ast"), default="layer",
+                        help="--baselines: the GFSA view the baselines see: the layer's (default; its variable "
+                             "nodes and moves, access kinds, same-variable pairs) or the AST alone")
     parser.add_argument("--train-functions", type=int, default=200, help="--baselines: training functions")
     parser.add_argument("--baseline-steps", type=int, default=1000, help="--baselines: GNN optimizer steps")
     parser.add_argument("--baseline-lr", type=float, default=0.003, help="--baselines: GNN learning rate")
@@ -367,11 +371,13 @@ def run_eval(args: argparse.Namespace) -> int:
                "skipped": {k: v for k, v in counts.items() if k != "files"},
                "seconds": gfsa_seconds}  # fmt: skip
     if args.baselines:
-        # the baselines read the AST from the default view's encoding, on the same functions
-        test = examples if view == "ast" else _examples(graphs, [EdgeType[k] for k in model_kinds],
-                                                        args.max_nodes)  # fmt: skip
+        # the baselines see the same functions in the layer's view, or the AST alone
+        baseline_view = view if args.baseline_view == "layer" else "ast"
+        test = examples if baseline_view == view else _examples(graphs, [EdgeType[k] for k in model_kinds],
+                                                                args.max_nodes, baseline_view)  # fmt: skip
+        summary["baseline_view"] = baseline_view
         summary["methods"] = {"gfsa": {"edges": result["edges"]},
-                              **_baselines(args, train_data, kinds, test, device)}  # fmt: skip
+                              **_baselines(args, train_data, kinds, test, device, baseline_view)}  # fmt: skip
     summary["seconds"] = time.monotonic() - started
     if args.json:
         print_json(summary)
@@ -386,7 +392,7 @@ def _select(result: dict, kinds: Sequence) -> dict:
 
 
 def _baselines(args: argparse.Namespace, train_data: tuple[list[Path], str], kinds: Sequence,
-               test: Sequence, device: str) -> dict:  # fmt: skip
+               test: Sequence, device: str, view: str) -> dict:  # fmt: skip
     from bowerbird.learners.gfsa.baselines import run_baselines
     from bowerbird.learners.gfsa.targets import make_examples
     from bowerbird.learners.gfsa.train import TrainConfig
@@ -394,7 +400,7 @@ def _baselines(args: argparse.Namespace, train_data: tuple[list[Path], str], kin
     files, data = train_data
     graphs, counts = collect_graphs(files, args.train_functions, args.max_nodes, args.seed, per_file=8,
                                     label="reading baseline training functions")  # fmt: skip
-    train = make_examples(graphs, kinds, args.max_nodes)
+    train = make_examples(graphs, kinds, args.max_nodes, view)
     if not train:
         raise UsageError(f"--baselines: no training functions in {data}")
     test = [_restrict(x, kinds) for x in test]

@@ -1,14 +1,18 @@
 """Two baselines for the GFSA layer's static-analysis experiment, on the same `Example`s.
 
-Both see exactly what the layer sees: the AST's GFSA view (node types and the moves between
-nodes, read back from the `GfsaEncoding` of an example), never names or the builder's edges.
+Both see exactly what the layer sees: the example's GFSA view (node types and the moves between
+nodes, read back from its `GfsaEncoding`: in the views with variables also the virtual variable
+nodes and the moves between a variable's occurrences, and in "accesses" the observed access
+kinds), never names or the builder's edges. Their edge scores are over the AST nodes only.
 
 - `GnnEdgeClassifier` — a GGNN-style graph network (Li et al. 2016) over the AST: node inputs
   are node-type embeddings; each round a node sums messages from its neighbours along every
   move of the view (child fields, sequence first/last/next/prev, parent; a message is a linear
   map of the sender's state plus an embedding of the move type) and updates its state with a
   GRU cell. A bilinear scorer per learned edge type then gives a logit for every (src, dst)
-  pair; ``sigmoid`` is the edge probability. Trained with the layer's loss (`train.edge_loss`).
+  pair, plus, in the views with variables, a learned bias per edge type for pairs that access
+  the same variable (what the layer's same-variable observations tell it); ``sigmoid`` is the
+  edge probability. Trained with the layer's loss (`train.edge_loss`).
 - `RandomWalkKernel` — no learned policy: a uniform random walk over the view's moves (every
   move that leaves the node is equally likely) which takes ``m`` forced steps (0 or 1) and then,
   before each further step, halts with probability ``h``. ``A[s, v]`` = probability that the
@@ -32,8 +36,13 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from bowerbird.analysis.graphs.gfsa_view import all_move_types, move_types, observation_vocabulary
-from bowerbird.analysis.graphs.syntax import node_classes
+from bowerbird.analysis.graphs.gfsa_view import (
+    DEFAULT_VIEW,
+    all_move_types,
+    move_types,
+    node_types_of,
+    observation_vocabulary,
+)
 
 from .encoding import GfsaEncoding
 from .evaluate import EdgeCounts, edge_counts
@@ -47,40 +56,46 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AstStructure:
-    """The view's AST as node types and move edges (missing moves, self-loops, left out)."""
+    """The view's graph as node types and move edges (missing moves, self-loops, left out): the
+    N AST nodes, then the view's virtual nodes (N..N+V-1)."""
 
-    node_type: torch.Tensor  # (N,) long: `node_type_ids()` id of each node (0 = unknown)
+    node_type: torch.Tensor  # (N + V,) long: `node_type_ids(view)` id of each node (0 = unknown)
     src: torch.Tensor  # (M,) long: node index where the move starts
     dst: torch.Tensor  # (M,) long: node index where it arrives
-    move: torch.Tensor  # (M,) long: `move_ids()` id of the move type (0 = unknown)
+    move: torch.Tensor  # (M,) long: `move_ids(view)` id of the move type (0 = unknown)
+    same_variable: torch.Tensor | None = None  # (N, N) bool: both AST nodes access one variable
 
 
 @functools.cache
-def node_type_ids() -> dict[str, int]:
-    """Node type (libcst class name) -> id from 1; 0 is unknown."""
-    return {t: i + 1 for i, t in enumerate(sorted(node_classes()))}
+def node_type_ids(view: str = DEFAULT_VIEW) -> dict[str, int]:
+    """Observed node type -> id from 1; 0 is unknown."""
+    return {t: i + 1 for i, t in enumerate(node_types_of(view))}
 
 
 @functools.cache
-def move_ids() -> dict[str, int]:
+def move_ids(view: str = DEFAULT_VIEW) -> dict[str, int]:
     """Move type -> id from 1; 0 is unknown."""
-    return {m: i + 1 for i, m in enumerate(all_move_types())}
+    return {m: i + 1 for i, m in enumerate(all_move_types(view))}
 
 
 def ast_structure(enc: GfsaEncoding) -> AstStructure:
-    """Node types and moves of an encoding: node ``v``'s type is that of its start observation;
-    slot ``k`` from ``v``'s start position leads to the node of ``successor[start[v], k]``."""
-    vocabulary = observation_vocabulary()
-    types, moves = node_type_ids(), move_ids()
-    starts = enc.start.tolist()
+    """Node types and moves of an encoding: node ``v``'s type is that of the observation at one
+    of its positions (its start position for an AST node); slot ``k`` from that position leads
+    to the node of ``successor[p, k]``."""
+    vocabulary = observation_vocabulary(enc.view)
+    types, moves = node_type_ids(enc.view), move_ids(enc.view)
     obs = enc.position_obs.tolist()
     position_node = enc.position_node.tolist()
     successor = enc.successor.tolist()
+    some_position = dict(enumerate(enc.start.tolist()))  # virtual nodes: their first position
+    for p, v in enumerate(position_node):
+        some_position.setdefault(v, p)
     node_type, src, dst, move = [], [], [], []
-    for v, p in enumerate(starts):
+    for v in range(enc.num_nodes + enc.num_virtual):
+        p = some_position[v]
         name = vocabulary[obs[p] - 1][0] if obs[p] > 0 else ""
         node_type.append(types.get(name, 0))
-        for k, m in enumerate(move_types(name) if name in types else ()):
+        for k, m in enumerate(move_types(name, enc.view) if name in types else ()):
             w = position_node[successor[p][k]]
             if w != v:
                 src.append(v)
@@ -90,7 +105,11 @@ def ast_structure(enc: GfsaEncoding) -> AstStructure:
     def long(values: list[int]) -> torch.Tensor:
         return torch.tensor(values, dtype=torch.long)
 
-    return AstStructure(long(node_type), long(src), long(dst), long(move))
+    same = None
+    if enc.position_variable is not None:
+        variable = enc.position_variable[enc.start]  # (N,)
+        same = (variable[:, None] == variable[None, :]) & (variable[:, None] >= 0)
+    return AstStructure(long(node_type), long(src), long(dst), long(move), same)
 
 
 def _structure(example: Example, cache: dict[int, AstStructure]) -> AstStructure:
@@ -130,6 +149,7 @@ class GnnConfig:
     num_edge_types: int = 1  # E, learned edge types (one scorer each)
     hidden: int = 64  # node state width
     rounds: int = 6  # message-passing rounds
+    view: str = DEFAULT_VIEW  # the GFSA view of the examples (node types, moves)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -142,8 +162,9 @@ class GnnEdgeClassifier(nn.Module):
         super().__init__()
         self.config = config
         h = config.hidden
-        self.node_embedding = nn.Embedding(len(node_type_ids()) + 1, h)
-        self.move_embedding = nn.Embedding(len(move_ids()) + 1, h)
+        self.node_embedding = nn.Embedding(len(node_type_ids(config.view)) + 1, h)
+        self.move_embedding = nn.Embedding(len(move_ids(config.view)) + 1, h)
+        self.same_variable = nn.Parameter(torch.zeros(config.num_edge_types))  # pair bias (views with variables)
         self.message = nn.Linear(h, h)
         self.update = nn.GRUCell(h, h)
         self.source = nn.Linear(h, config.num_edge_types * h)
@@ -152,7 +173,7 @@ class GnnEdgeClassifier(nn.Module):
         self._cache: dict[int, AstStructure] = {}
 
     def node_states(self, ast: AstStructure) -> torch.Tensor:
-        """(N, H) node states after ``rounds`` of message passing."""
+        """(N + V, H) node states after ``rounds`` of message passing."""
         device = self.bias.device
         src, dst, move = ast.src.to(device), ast.dst.to(device), ast.move.to(device)
         state = self.node_embedding(ast.node_type.to(device))
@@ -166,11 +187,16 @@ class GnnEdgeClassifier(nn.Module):
         return state
 
     def edge_logits(self, example: Example) -> torch.Tensor:
-        state = self.node_states(_structure(example, self._cache))
+        ast = _structure(example, self._cache)
+        state = self.node_states(ast)[: example.encoding.num_nodes]  # the AST nodes' states
         n, h, e = state.shape[0], self.config.hidden, self.config.num_edge_types
         s = self.source(state).view(n, e, h).transpose(0, 1)  # (E, N, H)
         d = self.destination(state).view(n, e, h).transpose(0, 1)
-        return s @ d.transpose(1, 2) / math.sqrt(h) + self.bias[:, None, None]
+        logits = s @ d.transpose(1, 2) / math.sqrt(h) + self.bias[:, None, None]
+        if ast.same_variable is not None:
+            same = ast.same_variable.to(logits.device, logits.dtype)
+            logits = logits + self.same_variable[:, None, None] * same
+        return logits
 
     def edge_probabilities(self, example: Example) -> torch.Tensor:
         return torch.sigmoid(self.edge_logits(example))
@@ -241,8 +267,11 @@ class RandomWalkKernel:
         self._cache: dict[int, AstStructure] = {}
 
     def kernel(self, example: Example, halt: float, min_steps: int = 0) -> torch.Tensor:
+        """(N, N) over the AST nodes; walks may pass through virtual nodes (a halt there adds nothing)."""
         ast = _structure(example, self._cache)
-        return halting_kernel(walk_matrix(ast, example.encoding.num_nodes), halt, min_steps)
+        n = example.encoding.num_nodes
+        p = walk_matrix(ast, n + example.encoding.num_virtual)
+        return halting_kernel(p, halt, min_steps)[:n, :n]
 
     def adjacency(self, example: Example) -> torch.Tensor:
         """(E, N, N) halting probabilities (compare with `threshold`, not 0.5)."""
@@ -299,7 +328,8 @@ def run_baselines(
     """Train both baselines on ``train`` and evaluate on ``test``: ``{"gnn": {...},
     "random_walk": {...}}``, each in `evaluate_predictor`'s shape plus training details."""
     num_kinds = len(train[0].kinds) if train else 0
-    gnn_config = gnn or GnnConfig(num_edge_types=num_kinds)
+    view = train[0].encoding.view if train else DEFAULT_VIEW
+    gnn_config = gnn or GnnConfig(num_edge_types=num_kinds, view=view)
     model = GnnEdgeClassifier(gnn_config)
     trained = train_gnn(model, train, config,
                         None if on_log is None else lambda entry: on_log("gnn", entry))  # fmt: skip
