@@ -53,5 +53,5 @@ def test_the_shipped_layer_reproduces_control_and_data_flow_on_unseen_code(tmp_p
     report = json.loads(capsys.readouterr().out)
     assert report["functions"] == 4 and report["view"] == "accesses"
     f1 = {kind: edges["f1"] for kind, edges in report["edges"].items()}
-    # When shipped: CFG_NEXT 0.93, LAST_READ 0.70, LAST_WRITE 0.98.
-    assert f1["CFG_NEXT"] >= 0.88 and f1["LAST_WRITE"] >= 0.88 and f1["LAST_READ"] >= 0.6
+    # When shipped: CFG_NEXT 0.93, LAST_READ 0.86, LAST_WRITE 1.00 (the previous layer: 0.93, 0.70, 0.98).
+    assert f1["CFG_NEXT"] >= 0.88 and f1["LAST_WRITE"] >= 0.9 and f1["LAST_READ"] >= 0.75
