@@ -26,7 +26,7 @@ y[start, t] * finish[t]``; that is the layer's weighted adjacency (`layer`), and
 Solvers. `DenseVisits` builds ``I - Q`` as a (T, T) matrix and solves it by LU (small graphs,
 or any graph on a GPU); `SparseVisits` builds it as a scipy sparse matrix (K * S entries a row)
 and factors it with SuperLU under a fill-reducing ordering: the position graph is a tree plus
-a few links, so the factors stay sparse, and on a CPU this is 10-100 times faster than the
+a few links, so the factors stay sparse, and on a CPU this is 11-27 times faster than the
 dense LU from a few thousand transient states on; `FixedPointVisits` iterates ``y <- y0 + y Q``
 with sparse pushes until the change is below a tolerance (no factorisation; the error shrinks
 geometrically with the spectral radius of Q, so long walks need many iterations).

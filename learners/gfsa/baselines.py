@@ -105,9 +105,8 @@ def ast_structure(enc: GfsaEncoding) -> AstStructure:
     def long(values: list[int]) -> torch.Tensor:
         return torch.tensor(values, dtype=torch.long)
 
-    same = None
-    if enc.position_variable is not None:
-        variable = enc.position_variable[enc.start]  # (N,)
+    same, variable = None, enc.node_variable
+    if variable is not None:
         same = (variable[:, None] == variable[None, :]) & (variable[:, None] >= 0)
     return AstStructure(long(node_type), long(src), long(dst), long(move), same)
 

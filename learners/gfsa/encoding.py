@@ -72,6 +72,16 @@ class GfsaEncoding:
     def num_positions(self) -> int:
         return int(self.position_node.shape[0])
 
+    @property
+    def start_obs(self) -> torch.Tensor:
+        """(N,) long: the observation id of each AST node's start position ("<type>", "start")."""
+        return self.position_obs[self.start]
+
+    @property
+    def node_variable(self) -> torch.Tensor | None:
+        """(N,) long: the variable each AST node accesses (-1 for none); None without variables."""
+        return None if self.position_variable is None else self.position_variable[self.start]
+
     def to(self, device: torch.device | str) -> GfsaEncoding:
         """The same encoding with its tensors on ``device``."""
         return GfsaEncoding(

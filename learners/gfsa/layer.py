@@ -151,7 +151,7 @@ class GfsaLayer(nn.Module):
         """The node indices whose walks edge type ``e`` solves (None: every node)."""
         if self.config.sources is None:
             return None
-        return self.starts[e, enc.position_obs[enc.start]].nonzero().squeeze(1)
+        return self.starts[e, enc.start_obs].nonzero().squeeze(1)
 
     def solver_for(self, enc: GfsaEncoding) -> str:
         """The solver used for a graph (``config.solver`` unless it is ``"auto"``): on the CPU
@@ -185,7 +185,7 @@ class GfsaLayer(nn.Module):
             return finish_adjacency(probs.move[e], probs.finish[e], *solve, rows)
         if rows is None:
             rows = torch.arange(enc.num_nodes, device=enc.start.device)
-        start_variable = enc.position_variable[enc.start[rows]]  # (B,) -1: not a variable
+        start_variable = enc.node_variable[rows]  # (B,) -1: not a variable
         out = torch.zeros(enc.num_nodes, enc.num_nodes, dtype=probs.move.dtype, device=probs.move.device)
         for variable in start_variable.unique().tolist():
             move, finish = probs.move[e], probs.finish[e]
@@ -203,7 +203,7 @@ class GfsaLayer(nn.Module):
         if self.config.platt_scale:
             logits = self.scale[:, None, None] * logits + self.shift[:, None, None]
         if self.config.sources is not None:
-            sources = self.starts[:, enc.position_obs[enc.start]]  # (E, N)
+            sources = self.starts[:, enc.start_obs]  # (E, N)
             logits = logits.masked_fill(~sources[:, :, None], MASKED_LOGIT)
         return logits
 

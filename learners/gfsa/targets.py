@@ -74,7 +74,7 @@ def edge_sources(examples: Sequence[Example], view: str = DEFAULT_VIEW) -> list[
     kinds = examples[0].kinds if examples else ()
     found: list[set[str]] = [set() for _ in kinds]
     for example in examples:
-        start_obs = example.encoding.position_obs[example.encoding.start]  # (N,)
+        start_obs = example.encoding.start_obs
         for e in range(len(kinds)):
             has_edge = example.target[e].sum(1) > 0
             found[e].update(names[int(i)] for i in start_obs[has_edge].unique() if int(i) in names)
