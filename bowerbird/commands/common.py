@@ -75,3 +75,11 @@ def source_document(file: Path, args: argparse.Namespace) -> tuple[Path, str, st
 def print_json(document: object) -> None:
     json.dump(document, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def read_reports_and_notes(reports: list[Path], notes: Path | None) -> tuple[list[dict], str]:
+    """The `--eval` JSON reports and `--notes` Markdown of a `train ship-*` command."""
+    try:
+        return [json.loads(path.read_text()) for path in reports], notes.read_text() if notes else ""
+    except (OSError, ValueError) as error:
+        raise UsageError(f"cannot read an --eval report or --notes: {error}") from None

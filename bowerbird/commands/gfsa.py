@@ -28,7 +28,13 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, existing_dir, print_json
+from bowerbird.commands.common import (
+    UsageError,
+    add_json_option,
+    existing_dir,
+    print_json,
+    read_reports_and_notes,
+)
 from bowerbird.commands.graph_data import collect_graphs, repo_files, training_files
 
 logger = logging.getLogger(__name__)
@@ -116,11 +122,7 @@ def add_ship_parser(kinds: argparse._SubParsersAction) -> None:
 def run_ship(args: argparse.Namespace) -> int:
     from bowerbird.learners.gfsa.model_card import ShipError, ship
 
-    try:
-        reports = [json.loads(path.read_text()) for path in args.evaluations]
-        notes = args.notes.read_text() if args.notes else ""
-    except (OSError, ValueError) as error:
-        raise UsageError(f"cannot read an --eval report or --notes: {error}") from None
+    reports, notes = read_reports_and_notes(args.evaluations, args.notes)
     destination = args.to or default_model_folder()
     try:
         ship(args.run_dir, destination, reports, notes)

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, print_json
+from bowerbird.commands.common import UsageError, add_json_option, print_json, read_reports_and_notes
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +81,7 @@ def run_ship(args: argparse.Namespace) -> int:
     from bowerbird.learners.misuse.defaults import default_model_folder
     from bowerbird.learners.misuse.model_card import ShipError, ship
 
-    try:
-        evaluations = [json.loads(path.read_text()) for path in args.evaluations]
-        notes = args.notes.read_text() if args.notes else ""
-    except (OSError, ValueError) as error:
-        raise UsageError(f"cannot read an --eval report or --notes: {error}") from None
+    evaluations, notes = read_reports_and_notes(args.evaluations, args.notes)
     destination = args.to or default_model_folder()
     try:
         config = ship(args.model, destination, evaluations, notes)

@@ -13,7 +13,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, print_json
+from bowerbird.commands.common import UsageError, add_json_option, print_json, read_reports_and_notes
 
 logger = logging.getLogger(__name__)
 # options that shape the RLPG examples `train lm` composes itself (a --bundle brings its own), with their defaults
@@ -75,8 +75,7 @@ def run_ship(args: argparse.Namespace) -> int:
 
     if not (args.run_dir / "checkpoint" / "config.json").exists():
         raise UsageError(f"{args.run_dir}: no checkpoint (run `bowerbird train lm --run {args.run_dir}` first)")
-    evaluations = [json.loads(path.read_text()) for path in args.evaluations]
-    notes = args.notes.read_text() if args.notes else ""
+    evaluations, notes = read_reports_and_notes(args.evaluations, args.notes)
     destination = embedded_folder()
     ship(args.run_dir, destination, evaluations, notes, {"fill_in_the_middle": False} if args.no_fim else None)
     print(f"shipped {args.run_dir / 'checkpoint'} as {EMBEDDED_NAME} in {destination}")
