@@ -70,8 +70,8 @@ class Workspaces:
         with root.lock:
             report = index_repository(root.store, IndexOptions(), progress)
             root.repo.invalidate()
-            root.last_report = report
-            root.counts = root.store.counts()
+            root.counts = root.store.counts()  # before last_report: a status that sees the run
+            root.last_report = report  # finished (from another thread, lock busy) sees its counts
         logger.info("indexed %s: %d files, %d parsed, %.2fs", root.path, report.files_total,
                     report.files_indexed, report.seconds)
         return report
