@@ -22,6 +22,7 @@ from bowerbird.analysis.graphs import (
     graph_for_function,
 )
 from bowerbird.analysis.graphs.gfsa_view import (
+    FIELDS_SUFFIX,
     MISSING_SUFFIX,
     OCCURRENCE_NEXT,
     OCCURRENCE_PREV,
@@ -31,7 +32,9 @@ from bowerbird.analysis.graphs.gfsa_view import (
     VARIABLE,
     VARIABLE_TYPE,
     VIEWS,
+    base_view,
     gfsa_view,
+    has_field_arrivals,
     move_types,
     observation_vocabulary,
 )
@@ -269,6 +272,30 @@ def test_accesses_view_observes_how_each_name_accesses_its_variable():
     assert move_types("Name:write", "accesses") == move_types("Name", "accesses")
     augmented = gfsa_view(graph_for_function("def g(n):\n    n += 1\n", "g"), "accesses")
     assert "Name:readwrite" in augmented.observed.values()
+
+
+def test_fields_views_observe_the_field_a_parent_move_came_up_from():
+    source = "def f(a):\n    if a:\n        b = 1\n    else:\n        b = 2\n    return b\n"
+    fg = graph_for_function(source, "f")
+    by_label = {(d["ast_type"], d["line"]): n for n, d in fg.graph.nodes(data=True)}
+    if_node, test = by_label[("If", 2)], by_label[("Name", 2)]
+    for base in ("ast", "variables", "accesses"):
+        plain, fields = gfsa_view(fg, base), gfsa_view(fg, base + FIELDS_SUFFIX)
+        assert fields.view == base + FIELDS_SUFFIX and base_view(fields.view) == base
+        assert has_field_arrivals(fields.view) and not has_field_arrivals(base)
+        assert fields.moves == plain.moves and fields.virtual == plain.virtual
+        assert plain.observation(test, PARENT) == ("If", PARENT)
+        assert fields.observation(test, PARENT) == ("If", "parent.test")
+        body, orelse = fields.moves[(if_node, "body")], fields.moves[(if_node, "orelse")]
+        assert fields.observation(body, PARENT) == ("If", "parent.body")
+        assert fields.observation(orelse, PARENT) == ("If", "parent.orelse")
+        statement = fields.moves[(body, "body.first")]  # an element of a sequence field
+        assert fields.observation(statement, PARENT) == ("IndentedBlock", "parent.body")
+        root = by_label[("FunctionDef", 1)]  # a missing parent move is still observed as missing
+        assert fields.observation(root, PARENT) == ("FunctionDef", PARENT + MISSING_SUFFIX)
+        vocabulary = observation_vocabulary(fields.view)
+        assert ("If", "parent.orelse") in vocabulary and ("If", PARENT) not in vocabulary
+    assert move_types("If", "accesses+fields") == move_types("If", "accesses")
 
 
 @pytest.mark.parametrize("view_name", VIEWS)

@@ -35,6 +35,14 @@ Views (`VIEWS`; a GFSA layer records the one it was trained on):
   assignment above a name to tell a read from a write. The moves are those of ``Name``
   (`base_type`); `GfsaView.node_types` keeps the libcst class, `GfsaView.observed_type` gives
   the observed one.
+
+Each view also exists with the suffix ``"+fields"`` (`FIELDS_SUFFIX`; e.g. ``"accesses+fields"``):
+there, arriving at a node by a ``parent`` move is observed as ``"parent.F"``, where ``F`` is the
+field of the node the agent came up from (``"parent.test"``, ``"parent.body"``, ...), as in the
+reference implementation's schema, whose parent receives the agent on the in-edge type
+``"F_in"``. Without it the agent only observes ``"parent"`` and must remember in its finite
+state where it came from (a ``Name`` in a ``For``'s target or its iterable, an ``If``'s test or
+its body). The moves are the same; only the arrival observations differ.
 """
 
 from __future__ import annotations
@@ -57,8 +65,11 @@ MISSING_SUFFIX = "/missing"  # arrival after a move that did not apply
 AST_VIEW = "ast"  # the AST alone
 VARIABLES_VIEW = "variables"  # the AST plus a virtual node per variable (see the docstring)
 ACCESSES_VIEW = "accesses"  # "variables", and a Name's access kind is observed (see the docstring)
-VIEWS = (AST_VIEW, VARIABLES_VIEW, ACCESSES_VIEW)
-VIEWS_WITH_VARIABLES = (VARIABLES_VIEW, ACCESSES_VIEW)  # the views with virtual variable nodes
+FIELDS_SUFFIX = "+fields"  # a view whose parent arrivals name the field (see the docstring)
+BASE_VIEWS = (AST_VIEW, VARIABLES_VIEW, ACCESSES_VIEW)
+VIEWS = BASE_VIEWS + tuple(v + FIELDS_SUFFIX for v in BASE_VIEWS)
+# the views with virtual variable nodes
+VIEWS_WITH_VARIABLES = tuple(v for v in VIEWS if v.removesuffix(FIELDS_SUFFIX) != AST_VIEW)
 DEFAULT_VIEW = AST_VIEW  # what layers without a recorded view were trained on
 
 VARIABLE_TYPE = "<variable>"  # node type of a virtual variable node (not a libcst class)
@@ -81,6 +92,16 @@ def check_view(view: str) -> str:
     return view
 
 
+def base_view(view: str) -> str:
+    """The view without `FIELDS_SUFFIX` (``"accesses+fields"`` -> ``"accesses"``)."""
+    return check_view(view).removesuffix(FIELDS_SUFFIX)
+
+
+def has_field_arrivals(view: str) -> bool:
+    """True when ``view`` observes the field a ``parent`` move came up from."""
+    return check_view(view).endswith(FIELDS_SUFFIX)
+
+
 @dataclass(frozen=True)
 class GfsaView:
     """The POMDP of one graph: states are AST nodes, actions are move types."""
@@ -92,6 +113,8 @@ class GfsaView:
     view: str = DEFAULT_VIEW  # which view this is (`VIEWS`)
 
     observed: dict[int, str] | None = None  # "accesses" view: node -> observed type, where it differs
+    # "+fields" views: node -> the field it is in (its parent's), for its parent move's arrival
+    parent_field: dict[int, str] | None = None
 
     def observed_type(self, node: int) -> str:
         """The type the agent observes at ``node``: its node type, except for a variable access in
@@ -112,7 +135,12 @@ class GfsaView:
     def observation(self, node: int, move: str) -> Observation:
         """What the agent observes after taking ``move`` from ``node``."""
         destination = self.moves[(node, move)]
-        arrival = move + MISSING_SUFFIX if destination == node else move
+        if destination == node:
+            arrival = move + MISSING_SUFFIX
+        elif move == PARENT and self.parent_field is not None:
+            arrival = f"{PARENT}.{self.parent_field[node]}"
+        else:
+            arrival = move
         return (self.observed_type(destination), arrival)
 
 
@@ -145,7 +173,7 @@ def node_types_of(view: str = DEFAULT_VIEW) -> tuple[str, ...]:
     """Every observable type of ``view``, sorted: the libcst classes (and VARIABLE_TYPE, and the
     ACCESS_TYPES of the "accesses" view)."""
     extra = {AST_VIEW: (), VARIABLES_VIEW: (VARIABLE_TYPE,),
-             ACCESSES_VIEW: (VARIABLE_TYPE, *ACCESS_TYPES)}[check_view(view)]  # fmt: skip
+             ACCESSES_VIEW: (VARIABLE_TYPE, *ACCESS_TYPES)}[base_view(view)]  # fmt: skip
     return tuple(sorted((*node_classes(), *extra)))
 
 
@@ -160,7 +188,8 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
     """Every observation any graph can produce in ``view``, sorted (the observation vocabulary).
 
     ``(T, "start")`` for every type; ``(T, m + "/missing")`` for each move ``m`` of ``T``;
-    ``(T, "parent")`` when ``T`` has children; ``(T, F)``, ``(T, F.first)``, ``(T, F.last)`` when
+    ``(T, "parent")`` when ``T`` has children (in a "+fields" view ``(T, "parent.F")`` for each
+    field ``F`` of ``T`` instead); ``(T, F)``, ``(T, F.first)``, ``(T, F.last)`` when
     a field ``F`` of some type may hold a ``T``; ``(T, "next")`` and ``(T, "prev")`` when some
     sequence field may hold a ``T``. The "variables" view adds the observations of its moves:
     ``("<variable>", "variable")``, and ``("Name", m)`` for the moves ``m`` that end at a Name.
@@ -178,8 +207,10 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
         vocabulary.add((t, START))
         vocabulary.update((t, m + MISSING_SUFFIX) for m in move_types(t, view))
         specs = field_specs(cls)
-        if specs:
+        if specs and not has_field_arrivals(view):
             vocabulary.add((t, PARENT))
+        elif specs:
+            vocabulary.update((t, f"{PARENT}.{spec.name}") for spec in specs)
         for spec in specs:
             for child in field_child_classes(cls, spec.name):
                 if spec.is_sequence:
@@ -189,7 +220,7 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
                     )  # fmt: skip
                 else:
                     vocabulary.add((child, spec.name))
-    if view == ACCESSES_VIEW:
+    if base_view(view) == ACCESSES_VIEW:
         names = [arrival for t, arrival in vocabulary if t == NAME_TYPE]
         vocabulary.update((t, arrival) for t in ACCESS_TYPES for arrival in names)
     return tuple(sorted(vocabulary))
@@ -220,15 +251,16 @@ def gfsa_view(fg: FunctionGraph, view: str = DEFAULT_VIEW) -> GfsaView:
     for n in nodes:
         for move in move_types(node_types[n]):
             moves[(n, move)] = _destination(n, move, parent, place, fields)
-    if view == AST_VIEW:
-        return GfsaView(nodes, node_types, moves)
+    parent_field = {child: field for child, (field, _) in place.items()} if has_field_arrivals(view) else None
+    if base_view(view) == AST_VIEW:
+        return GfsaView(nodes, node_types, moves, view=view, parent_field=parent_field)
     virtual = _add_variables(fg, nodes, node_types, moves)
     observed = None
-    if view == ACCESSES_VIEW:
+    if base_view(view) == ACCESSES_VIEW:
         data = graph.nodes
         observed = {n: f"{NAME_TYPE}{ACCESS_SEPARATOR}{data[n]['access']}" for n in nodes
                     if node_types[n] == NAME_TYPE and data[n]["access"]}  # fmt: skip
-    return GfsaView(nodes, node_types, moves, virtual, view, observed)
+    return GfsaView(nodes, node_types, moves, virtual, view, observed, parent_field)
 
 
 def _add_variables(
