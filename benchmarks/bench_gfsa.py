@@ -1,10 +1,11 @@
 """GFSA layer training-step cost per absorbing-chain solver, on standard-library functions.
 
     .venv/bin/python benchmarks/bench_gfsa.py [--functions N] [--states S] [--solvers dense,sparse,auto]
-                                              [--sources targets|all] [--same-variable] [--threads T] [--json]
+                                              [--sources targets|all] [--same-variable] [--view V]
+                                              [--threads T] [--json]
 
 Functions of the training packages (at most 256 AST nodes, as `train gfsa` uses them) in the
-`accesses` view; one training step each (3 edge types: CFG_NEXT, LAST_READ, LAST_WRITE; forward,
+`accesses` view (`--view` another GFSA view); one training step each (3 edge types: CFG_NEXT, LAST_READ, LAST_WRITE; forward,
 edge loss, backward) with a freshly initialised layer, per solver. The layer starts walks at
 the node types that start an edge in these functions' targets (`--sources targets`, the
 default of `train gfsa`) unless `--sources all`. Reports the mean step (what a training run
@@ -26,14 +27,14 @@ from _util import environment, log, percentile, table, write_result
 KINDS = ("CFG_NEXT", "LAST_READ", "LAST_WRITE")
 
 
-def examples(count: int, seed: int) -> list:
+def examples(count: int, seed: int, view: str) -> list:
     from bowerbird.analysis.graphs import EdgeType
     from bowerbird.commands.graph_data import collect_graphs, training_files
     from bowerbird.learners.gfsa.targets import make_examples
 
     files, _ = training_files(None, None)
     graphs, _ = collect_graphs(files, count, 256, seed, 8, "reading functions")
-    return make_examples(graphs, [EdgeType[k] for k in KINDS], 256, "accesses")
+    return make_examples(graphs, [EdgeType[k] for k in KINDS], 256, view)
 
 
 def step_seconds(layer, example) -> tuple[float, object]:
@@ -53,16 +54,16 @@ def run(args: argparse.Namespace) -> dict:
     from bowerbird.learners.gfsa.targets import edge_sources
 
     torch.set_num_threads(args.threads)
-    data = examples(args.functions, args.seed)
+    data = examples(args.functions, args.seed, args.view)
     random.Random(args.seed).shuffle(data)
-    sources = edge_sources(data, "accesses") if args.sources == "targets" else None
+    sources = edge_sources(data, args.view) if args.sources == "targets" else None
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
     per_solver: dict[str, list[float]] = {}
     outputs: dict[str, list] = {}
     for solver in solvers:
         torch.manual_seed(0)
         layer = GfsaLayer(GfsaConfig(num_edge_types=len(KINDS), num_states=args.states, solver=solver,
-                                     platt_scale=True, view="accesses", sources=sources,
+                                     platt_scale=True, view=args.view, sources=sources,
                                      same_variable=args.same_variable))  # fmt: skip
         step_seconds(layer, data[0])  # warm-up (imports, first allocations)
         times, logits = [], []
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> dict:
     return {
         "benchmark": "bench_gfsa", "environment": environment(), "threads": args.threads,
         "functions": len(data), "states": args.states, "sources": args.sources,
-        "same_variable": args.same_variable,
+        "same_variable": args.same_variable, "view": args.view,
         "transient_states": {"mean": round(statistics.fmean(e.encoding.num_positions * args.states for e in data)),
                              "largest": data[largest].encoding.num_positions * args.states},
         "solvers": results,
@@ -106,6 +107,7 @@ def main() -> int:
                         help="comma-separated: dense, sparse, fixed_point, auto (what training uses)")
     parser.add_argument("--sources", choices=("targets", "all"), default="targets")
     parser.add_argument("--same-variable", action="store_true")
+    parser.add_argument("--view", default="accesses", help="the GFSA view (gfsa_view.VIEWS; default accesses)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (train gfsa's default is 1)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
@@ -126,7 +128,7 @@ def main() -> int:
                      f"{r['mean_ms']} / {r['p50_ms']} / {r['p95_ms']} / {r['largest_ms']} ms", "", ""))
         rows.append((f"{solver}: speed-up, max |dp|", f"{speedup}x, {diff:.1e}", "", ""))
     print(table(rows, f"bowerbird GFSA training step ({doc['states']} states, sources {doc['sources']}, "
-                      f"same variable {doc['same_variable']}, {doc['threads']} thread)"))  # fmt: skip
+                      f"same variable {doc['same_variable']}, view {doc['view']}, {doc['threads']} thread)"))  # fmt: skip
     print(f"results: {path}")
     return 0
 

@@ -22,6 +22,8 @@ from bowerbird.analysis.graphs import (
     graph_for_function,
 )
 from bowerbird.analysis.graphs.gfsa_view import (
+    ACCESS_BEFORE,
+    ACCESSES_LAST,
     FIELDS_SUFFIX,
     MISSING_SUFFIX,
     OCCURRENCE_NEXT,
@@ -34,6 +36,7 @@ from bowerbird.analysis.graphs.gfsa_view import (
     VIEWS,
     base_view,
     gfsa_view,
+    has_access_scan,
     has_field_arrivals,
     move_types,
     observation_vocabulary,
@@ -296,6 +299,34 @@ def test_fields_views_observe_the_field_a_parent_move_came_up_from():
         vocabulary = observation_vocabulary(fields.view)
         assert ("If", "parent.orelse") in vocabulary and ("If", PARENT) not in vocabulary
     assert move_types("If", "accesses+fields") == move_types("If", "accesses")
+
+
+def test_scan_views_move_to_the_access_before_a_node_and_the_last_access_inside_it():
+    source = "def f(a):\n    if a:\n        b = a\n    else:\n        b = 2\n    return b\n"
+    fg = graph_for_function(source, "f")
+    by_label = {(d["ast_type"], d["text"], d["line"], d["col"]): n for n, d in fg.graph.nodes(data=True)}
+    name = {key[1:]: n for key, n in by_label.items() if key[0] == "Name"}
+    if_node = next(n for key, n in by_label.items() if key[0] == "If")
+    ret = next(n for key, n in by_label.items() if key[0] == "Return")
+    view, plain = gfsa_view(fg, "accesses+scan"), gfsa_view(fg, "accesses")
+    assert has_access_scan(view.view) and not has_access_scan(plain.view)
+    assert {k: v for k, v in view.moves.items() if k in plain.moves} == plain.moves
+    assert view.moves[(if_node, ACCESS_BEFORE)] == name[("a", 1, 6)]  # the parameter
+    assert view.moves[(if_node, ACCESSES_LAST)] == name[("b", 5, 8)]  # the else branch's write
+    assert view.moves[(ret, ACCESS_BEFORE)] == name[("b", 5, 8)]
+    assert view.moves[(ret, ACCESSES_LAST)] == name[("b", 6, 11)]
+    # at a Name: the previous access of any variable (source order: `b = a` writes b before a)
+    assert view.moves[(name[("a", 3, 12)], ACCESS_BEFORE)] == name[("b", 3, 8)]
+    assert view.moves[(name[("b", 3, 8)], ACCESS_BEFORE)] == name[("a", 2, 7)]
+    first = name[("a", 1, 6)]
+    assert view.is_missing(first, ACCESS_BEFORE) and view.is_missing(first, ACCESSES_LAST)
+    assert view.is_missing(by_label[("Integer", "2", 5, 12)], ACCESSES_LAST)  # no access inside
+    assert view.is_missing(name[("f", 1, 4)], ACCESSES_LAST)  # the def's name is not an access
+    assert view.observation(ret, ACCESS_BEFORE) == ("Name:write", ACCESS_BEFORE)
+    assert move_types("If", "accesses+scan") == (*move_types("If", "accesses"), ACCESS_BEFORE, ACCESSES_LAST)
+    assert move_types(VARIABLE_TYPE, "accesses+scan") == move_types(VARIABLE_TYPE, "accesses")
+    with pytest.raises(ValueError, match="unknown GFSA view"):
+        gfsa_view(fg, "ast+scan")  # the moves go to variable accesses: views with variables only
 
 
 @pytest.mark.parametrize("view_name", VIEWS)

@@ -43,6 +43,16 @@ reference implementation's schema, whose parent receives the agent on the in-edg
 ``"F_in"``. Without it the agent only observes ``"parent"`` and must remember in its finite
 state where it came from (a ``Name`` in a ``For``'s target or its iterable, an ``If``'s test or
 its body). The moves are the same; only the arrival observations differ.
+
+The views with variables also exist with the suffix ``"+scan"`` (`SCAN_SUFFIX`; after
+``"+fields"`` when both, e.g. ``"accesses+fields+scan"``): every AST node gets two more moves
+over the unit's variable accesses (the ``Name`` nodes of any variable, in source order):
+``access.before`` (to the last access that starts before the node; at a ``Name``, the previous
+access of any variable) and ``accesses.last`` (to the last access inside the node's subtree).
+With them the agent can jump from a place in the tree to the accesses just before it and scan
+backwards one access at a time, instead of searching subtrees for its variable. Which of those
+accesses a data-flow edge goes to (a branch that cannot have run, a loop's back edge) is still
+for the agent to work out from the tree.
 """
 
 from __future__ import annotations
@@ -66,10 +76,14 @@ AST_VIEW = "ast"  # the AST alone
 VARIABLES_VIEW = "variables"  # the AST plus a virtual node per variable (see the docstring)
 ACCESSES_VIEW = "accesses"  # "variables", and a Name's access kind is observed (see the docstring)
 FIELDS_SUFFIX = "+fields"  # a view whose parent arrivals name the field (see the docstring)
+SCAN_SUFFIX = "+scan"  # a view with moves over the unit's variable accesses (see the docstring)
 BASE_VIEWS = (AST_VIEW, VARIABLES_VIEW, ACCESSES_VIEW)
-VIEWS = BASE_VIEWS + tuple(v + FIELDS_SUFFIX for v in BASE_VIEWS)
+VIEWS = (
+    *(v + fields for fields in ("", FIELDS_SUFFIX) for v in BASE_VIEWS),
+    *(v + fields + SCAN_SUFFIX for fields in ("", FIELDS_SUFFIX) for v in BASE_VIEWS if v != AST_VIEW),
+)
 # the views with virtual variable nodes
-VIEWS_WITH_VARIABLES = tuple(v for v in VIEWS if v.removesuffix(FIELDS_SUFFIX) != AST_VIEW)
+VIEWS_WITH_VARIABLES = tuple(v for v in VIEWS if v.partition("+")[0] != AST_VIEW)
 DEFAULT_VIEW = AST_VIEW  # what layers without a recorded view were trained on
 
 VARIABLE_TYPE = "<variable>"  # node type of a virtual variable node (not a libcst class)
@@ -78,6 +92,9 @@ OCCURRENCE_NEXT = "occurrence.next"  # Name -> next access of the same variable 
 OCCURRENCE_PREV = "occurrence.prev"  # Name -> previous access of the same variable
 OCCURRENCES_FIRST = "occurrences.first"  # variable node -> its first access
 OCCURRENCES_LAST = "occurrences.last"  # variable node -> its last access
+ACCESS_BEFORE = "access.before"  # "+scan": node -> the last variable access starting before it
+ACCESSES_LAST = "accesses.last"  # "+scan": node -> the last variable access inside its subtree
+SCAN_MOVES = (ACCESS_BEFORE, ACCESSES_LAST)
 NAME_TYPE = "Name"  # the node type that gets the variable moves
 ACCESS_SEPARATOR = ":"  # "accesses" view: observed type of a variable access, "Name:<access>"
 ACCESS_TYPES = tuple(f"{NAME_TYPE}{ACCESS_SEPARATOR}{a}" for a in ("read", "write", "readwrite"))
@@ -93,13 +110,18 @@ def check_view(view: str) -> str:
 
 
 def base_view(view: str) -> str:
-    """The view without `FIELDS_SUFFIX` (``"accesses+fields"`` -> ``"accesses"``)."""
-    return check_view(view).removesuffix(FIELDS_SUFFIX)
+    """The view without its suffixes (``"accesses+fields"`` -> ``"accesses"``)."""
+    return check_view(view).partition("+")[0]
 
 
 def has_field_arrivals(view: str) -> bool:
-    """True when ``view`` observes the field a ``parent`` move came up from."""
-    return check_view(view).endswith(FIELDS_SUFFIX)
+    """True when ``view`` observes the field a ``parent`` move came up from (`FIELDS_SUFFIX`)."""
+    return FIELDS_SUFFIX in check_view(view)
+
+
+def has_access_scan(view: str) -> bool:
+    """True when ``view`` has the moves over variable accesses (`SCAN_SUFFIX`)."""
+    return SCAN_SUFFIX in check_view(view)
 
 
 @dataclass(frozen=True)
@@ -165,6 +187,8 @@ def move_types(node_type: str, view: str = DEFAULT_VIEW) -> tuple[str, ...]:
     out += [PARENT, NEXT, PREV]
     if node_type == NAME_TYPE and check_view(view) in VIEWS_WITH_VARIABLES:
         out += [VARIABLE, OCCURRENCE_NEXT, OCCURRENCE_PREV]
+    if has_access_scan(view):
+        out += SCAN_MOVES
     return tuple(out)
 
 
@@ -202,6 +226,7 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
         vocabulary.update((VARIABLE_TYPE, m + MISSING_SUFFIX) for m in move_types(VARIABLE_TYPE, view))
         vocabulary.add((VARIABLE_TYPE, VARIABLE))
         arrivals = (OCCURRENCES_FIRST, OCCURRENCES_LAST, OCCURRENCE_NEXT, OCCURRENCE_PREV)
+        arrivals += SCAN_MOVES if has_access_scan(view) else ()
         vocabulary.update((NAME_TYPE, m) for m in arrivals)
     for t, cls in classes.items():
         vocabulary.add((t, START))
@@ -255,6 +280,8 @@ def gfsa_view(fg: FunctionGraph, view: str = DEFAULT_VIEW) -> GfsaView:
     if base_view(view) == AST_VIEW:
         return GfsaView(nodes, node_types, moves, view=view, parent_field=parent_field)
     virtual = _add_variables(fg, nodes, node_types, moves)
+    if has_access_scan(view):
+        _add_access_scan(fg, nodes, moves, parent)
     observed = None
     if base_view(view) == ACCESSES_VIEW:
         data = graph.nodes
@@ -295,6 +322,30 @@ def _add_variables(
             moves.setdefault((n, OCCURRENCE_NEXT), n)
             moves.setdefault((n, OCCURRENCE_PREV), n)
     return tuple(virtual)
+
+
+def _add_access_scan(
+    fg: FunctionGraph, nodes: tuple[int, ...], moves: dict[tuple[int, str], int], parent: dict[int, int],
+) -> None:  # fmt: skip
+    """The "+scan" moves of every AST node, added to ``moves`` (node ids are in source order, so
+    the accesses before a node are those with smaller ids, and a subtree's accesses are its
+    descendants)."""
+    data = fg.graph.nodes
+    accesses = [n for n in nodes if data[n]["ast_type"] == NAME_TYPE and data[n]["access"]]
+    last_inside: dict[int, int] = {}
+    for a in accesses:  # increasing ids: each later access overwrites its ancestors' entries
+        node = a
+        while True:
+            last_inside[node] = a
+            if node not in parent:
+                break
+            node = parent[node]
+    k = 0  # accesses[:k] start before the current node
+    for n in nodes:  # increasing ids
+        while k < len(accesses) and accesses[k] < n:
+            k += 1
+        moves[(n, ACCESS_BEFORE)] = accesses[k - 1] if k else n
+        moves[(n, ACCESSES_LAST)] = last_inside.get(n, n)
 
 
 def _destination(

@@ -10,7 +10,9 @@ layer (`config.json` + `model.safetensors`, saved at every log point) and `train
 virtual node per variable with moves between the occurrences of the same variable
 (`analysis/graphs/gfsa_view.py`); the checkpoint records the view, and `eval gfsa` uses it.
 Each view with the suffix `+fields` (e.g. `--view accesses+fields`) also tells the agent, after
-a parent move, which field of the parent it came up from, as the reference's schema does.
+a parent move, which field of the parent it came up from, as the reference's schema does;
+the suffix `+scan` (views with variables) adds moves from every node to the variable accesses
+just before it and to the last one inside it.
 
 `eval gfsa --repo PATH` evaluates a trained layer (`--model DIR`, default the shipped one in
 `learners/checkpoints/gfsa`) on the repository's functions against the builder's edges:
@@ -50,7 +52,8 @@ RESUME_KEYS = ("kinds", "functions", "max_nodes", "states", "lr", "focal_gamma",
 # the value of a resume setting in a train_state.json written before the setting existed
 RESUME_DEFAULTS = {"view": "ast", "sources": "all", "same_variable": False}
 # gfsa_view.VIEWS (not imported: the parser stays light)
-VIEW_CHOICES = ("ast", "variables", "accesses", "ast+fields", "variables+fields", "accesses+fields")
+VIEW_CHOICES = ("ast", "variables", "accesses", "ast+fields", "variables+fields", "accesses+fields",
+                "variables+scan", "accesses+scan", "variables+fields+scan", "accesses+fields+scan")
 
 
 # --- parsers -------------------------------------------------------------------------------------
@@ -94,7 +97,9 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
                              "per variable and moves between its occurrences (variables); that, and "
                              "whether a name reads or writes its variable is observed, as Python's "
                              "ast shows it in Name.ctx (accesses); each with +fields: a parent move "
-                             "also observes the field it came up from, as in the reference's schema")
+                             "also observes the field it came up from, as in the reference's schema; "
+                             "+scan: moves from each node to the variable access before it and the "
+                             "last one inside it")
     parser.add_argument("--sources", choices=("targets", "all"), default="targets",
                         help="start walks of an edge kind only at the node types that start one in the "
                              "training targets (default; several times faster), or at every node")
@@ -211,7 +216,7 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("functions", "steps", "states", "max_nodes", "per_file", "log_every"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
-    if args.same_variable and args.view.removesuffix("+fields") == "ast":
+    if args.same_variable and args.view.partition("+")[0] == "ast":
         raise UsageError("--same-variable needs a view with variables (--view variables or accesses)")
     files, data = training_files(args.repo, args.files)
     settings = _settings(args, kinds, data)
