@@ -207,9 +207,10 @@ def test_the_view_round_trips_through_train_checkpoint_and_eval(repo, tmp_path, 
                       "--steps", "6")["step"] == 6  # fmt: skip
 
 
-def test_a_same_variable_layer_with_sources_trains_saves_and_evaluates(repo, tmp_path, capsys):
+@pytest.mark.parametrize("view", ["accesses", "accesses+fields+scan"])
+def test_a_same_variable_layer_with_sources_trains_saves_and_evaluates(repo, tmp_path, capsys, view):
     out = tmp_path / "same"
-    summary = train_tiny(repo, out, capsys, "--view", "accesses", "--same-variable", "--kinds", "LAST_READ,CFG_NEXT")
+    summary = train_tiny(repo, out, capsys, "--view", view, "--same-variable", "--kinds", "LAST_READ,CFG_NEXT")
     assert summary["step"] == 4
     layer, _ = load_layer(out)
     assert layer.config.same_variable
@@ -218,7 +219,7 @@ def test_a_same_variable_layer_with_sources_trains_saves_and_evaluates(repo, tmp
     assert settings["same_variable"] is True and settings["sources"] == "targets"
     assert main(["eval", "gfsa", "--repo", str(repo), "--model", str(out), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["view"] == "accesses" and set(result["edges"]) == {"LAST_READ", "CFG_NEXT"}
+    assert result["view"] == view and set(result["edges"]) == {"LAST_READ", "CFG_NEXT"}
 
 
 def test_eval_of_a_default_model_reports_the_ast_view(repo, model, capsys):
