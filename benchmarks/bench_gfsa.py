@@ -5,8 +5,8 @@
                                               [--threads T] [--json]
 
 Functions of the training packages (at most 256 AST nodes, as `train gfsa` uses them) in the
-`accesses` view (`--view` another GFSA view); one training step each (3 edge types: CFG_NEXT, LAST_READ, LAST_WRITE; forward,
-edge loss, backward) with a freshly initialised layer, per solver. The layer starts walks at
+`accesses` view (`--view` another GFSA view); one training step each (3 edge types: CFG_NEXT,
+LAST_READ, LAST_WRITE; forward, edge loss, backward) with a freshly initialised layer, per solver. The layer starts walks at
 the node types that start an edge in these functions' targets (`--sources targets`, the
 default of `train gfsa`) unless `--sources all`. Reports the mean step (what a training run
 pays), p50 / p95, the largest function's step, and each solver's speed-up over the first.

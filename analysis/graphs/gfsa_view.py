@@ -232,10 +232,10 @@ def observation_vocabulary(view: str = DEFAULT_VIEW) -> tuple[Observation, ...]:
         vocabulary.add((t, START))
         vocabulary.update((t, m + MISSING_SUFFIX) for m in move_types(t, view))
         specs = field_specs(cls)
-        if specs and not has_field_arrivals(view):
-            vocabulary.add((t, PARENT))
-        elif specs:
+        if specs and has_field_arrivals(view):
             vocabulary.update((t, f"{PARENT}.{spec.name}") for spec in specs)
+        elif specs:
+            vocabulary.add((t, PARENT))
         for spec in specs:
             for child in field_child_classes(cls, spec.name):
                 if spec.is_sequence:
@@ -334,12 +334,10 @@ def _add_access_scan(
     accesses = [n for n in nodes if data[n]["ast_type"] == NAME_TYPE and data[n]["access"]]
     last_inside: dict[int, int] = {}
     for a in accesses:  # increasing ids: each later access overwrites its ancestors' entries
-        node = a
-        while True:
-            last_inside[node] = a
-            if node not in parent:
-                break
+        node = last_inside[a] = a
+        while node in parent:
             node = parent[node]
+            last_inside[node] = a
     k = 0  # accesses[:k] start before the current node
     for n in nodes:  # increasing ids
         while k < len(accesses) and accesses[k] < n:

@@ -216,8 +216,11 @@ def run_train(args: argparse.Namespace) -> int:
     for name in ("functions", "steps", "states", "max_nodes", "per_file", "log_every"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
-    if args.same_variable and args.view.partition("+")[0] == "ast":
-        raise UsageError("--same-variable needs a view with variables (--view variables or accesses)")
+    from bowerbird.analysis.graphs.gfsa_view import VIEWS_WITH_VARIABLES
+
+    if args.same_variable and args.view not in VIEWS_WITH_VARIABLES:
+        raise UsageError("--same-variable needs a view with variables (--view variables or accesses, "
+                         "with or without suffixes)")
     files, data = training_files(args.repo, args.files)
     settings = _settings(args, kinds, data)
     out: Path = args.out
