@@ -160,6 +160,10 @@ def test_eval_text_output_is_a_table(repo, model, capsys):
         (["train", "gfsa", "--out", "{out}", "--repo", "{missing}"], "no such directory"),
         (["train", "gfsa", "--out", "{out}", "--files", "{missing}"], "no such file"),
         (["train", "gfsa", "--out", "{out}", "--repo", "{repo}", "--same-variable"], "needs a view with variables"),
+        (["train", "gfsa", "--out", "{out}", "--repo", "{repo}", "--walkers", "0"], "--walkers must be at least 1"),
+        (["train", "gfsa", "--out", "{out}", "--repo", "{repo}", "--init", "{missing}"], "--init"),
+        (["train", "gfsa", "--out", "{out}", "--repo", "{repo}", "--init", "{model}", "--states", "3"],
+         "other settings"),
     ],
 )
 def test_bad_input_is_a_usage_error(repo, model, tmp_path, capsys, argv, message):
@@ -167,6 +171,30 @@ def test_bad_input_is_a_usage_error(repo, model, tmp_path, capsys, argv, message
               "out": str(tmp_path / "out")}  # fmt: skip
     assert main([a.format(**places) for a in argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_train_from_a_layer_widened_to_two_walkers(repo, model, tmp_path, capsys):
+    out = tmp_path / "wide"
+    summary = train_tiny(repo, out, capsys, "--init", str(model), "--walkers", "2")
+    assert summary["step"] == 4
+    layer, kinds = load_layer(out)
+    init, _ = load_layer(model)
+    assert layer.config.walkers == 2 and layer.config.sources == init.config.sources
+    assert layer.policy.logits.shape[0] == 2 * init.policy.logits.shape[0]
+    assert not torch.equal(layer.policy.logits[::2], init.policy.logits)  # walker 0 trained on
+    state = json.loads((out / "train_state.json").read_text())
+    assert state["settings"]["init"] == str(model) and state["settings"]["walkers"] == 2
+    assert train_tiny(repo, out, capsys, "--init", str(model), "--walkers", "2", "--steps", "6")["step"] == 6
+    assert main(["train", "gfsa", "--out", str(out), "--repo", str(repo), "--functions", "3", "--steps", "8",
+                 "--states", "2", "--init", str(model)]) == 2  # resumed with another --walkers  # fmt: skip
+    assert "other settings" in capsys.readouterr().err
+    assert state["init"]["step"] == 4  # the starting layer's own training, for the card
+    code = main(["eval", "gfsa", "--repo", str(repo), "--model", str(out), "--json"])
+    assert code == 0 and set(json.loads(capsys.readouterr().out)["edges"]) == {"CFG_NEXT", "LAST_READ", "LAST_WRITE"}
+    assert main(["train", "ship-gfsa", "--run", str(out), "--to", str(tmp_path / "shipped")]) == 0
+    card = (tmp_path / "shipped" / "MODEL_CARD.md").read_text()
+    assert f"--walkers 2 --init {model}" in card and "2 walkers per edge type, combined by noisy-OR" in card
+    assert "itself trained 4 steps" in card
 
 
 def test_eval_without_a_shipped_layer_says_how_to_train_one(repo, tmp_path, capsys, monkeypatch):

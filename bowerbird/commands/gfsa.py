@@ -48,9 +48,9 @@ STATE_FILE = "train_state.json"
 # settings that must match when a training run is resumed
 RESUME_KEYS = ("kinds", "functions", "max_nodes", "states", "lr", "focal_gamma", "positive_weight",
                "platt_scale", "finish_bias", "seed", "per_file", "data", "view", "sources",
-               "same_variable")  # fmt: skip
+               "same_variable", "walkers", "init")  # fmt: skip
 # the value of a resume setting in a train_state.json written before the setting existed
-RESUME_DEFAULTS = {"view": "ast", "sources": "all", "same_variable": False}
+RESUME_DEFAULTS = {"view": "ast", "sources": "all", "same_variable": False, "walkers": 1, "init": None}
 # gfsa_view.VIEWS (not imported: the parser stays light)
 VIEW_CHOICES = ("ast", "variables", "accesses", "ast+fields", "variables+fields", "accesses+fields",
                 "variables+scan", "accesses+scan", "variables+fields+scan", "accesses+fields+scan")
@@ -108,6 +108,14 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
                              "variable (the reference's same-identifier variant; views with variables)")
     parser.add_argument("--platt-scale", action=argparse.BooleanOptionalAction, default=True,
                         help="learn a scale and shift of logit(A) per edge type (one-to-many edges)")
+    parser.add_argument("--walkers", type=int, default=1,
+                        help="independent walkers per edge kind, combined by noisy-OR, so that a node "
+                             "with several targets (last reads in two branches) can give each a high "
+                             "probability (default 1: one walk)")
+    parser.add_argument("--init", type=Path, default=None, metavar="DIR",
+                        help="start from this trained layer (same kinds, view, states, same-variable), "
+                             "widened to --walkers: its walk becomes walker 0, new walkers start near "
+                             "always-BACKTRACK")
     parser.add_argument("--log-every", type=int, default=25, help="steps between curve points and saves")
     _data_options(parser)
     _common_options(parser)
@@ -208,12 +216,13 @@ def _settings(args: argparse.Namespace, kinds: Sequence, data: str) -> dict:
             "positive_weight": args.positive_weight, "platt_scale": args.platt_scale,
             "finish_bias": args.finish_bias, "seed": args.seed, "per_file": args.per_file, "data": data,
             "view": args.view, "sources": args.sources,
-            "same_variable": args.same_variable, "steps": args.steps}  # fmt: skip
+            "same_variable": args.same_variable, "walkers": args.walkers,
+            "init": str(args.init) if args.init is not None else None, "steps": args.steps}  # fmt: skip
 
 
 def run_train(args: argparse.Namespace) -> int:
     kinds = parse_kinds(args.kinds)
-    for name in ("functions", "steps", "states", "max_nodes", "per_file", "log_every"):
+    for name in ("functions", "steps", "states", "max_nodes", "per_file", "log_every", "walkers"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     from bowerbird.analysis.graphs.gfsa_view import VIEWS_WITH_VARIABLES
@@ -267,12 +276,19 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"resuming {out} at step {state['step']}", file=sys.stderr)
     else:
         torch.manual_seed(args.seed)
-        sources = edge_sources(examples, args.view) if args.sources == "targets" else None
-        layer = GfsaLayer(GfsaConfig(num_edge_types=len(kinds), num_states=args.states,
-                                     finish_bias=args.finish_bias, platt_scale=args.platt_scale,
-                                     view=args.view, sources=sources,
-                                     same_variable=args.same_variable))  # fmt: skip
+        if args.init is not None:
+            layer = _initial_layer(args, kinds)
+        else:
+            sources = edge_sources(examples, args.view) if args.sources == "targets" else None
+            layer = GfsaLayer(GfsaConfig(num_edge_types=len(kinds), num_states=args.states,
+                                         finish_bias=args.finish_bias, platt_scale=args.platt_scale,
+                                         view=args.view, sources=sources, same_variable=args.same_variable,
+                                         walkers=args.walkers))  # fmt: skip
         state = {"settings": settings, "step": 0, "seconds": 0.0, "curve": [], "sessions": []}
+        if args.init is not None and (args.init / STATE_FILE).is_file():  # the starting layer's own training
+            init_state = json.loads((args.init / STATE_FILE).read_text())
+            state["init"] = {"step": init_state.get("step"), "seconds": init_state.get("seconds"),
+                             "settings": init_state.get("settings")}  # fmt: skip
     layer.to(device)
     done = state["step"]
     state["settings"]["steps"] = args.steps
@@ -308,6 +324,32 @@ def run_train(args: argparse.Namespace) -> int:
     return _train_report(args, out, state)
 
 
+def _initial_layer(args: argparse.Namespace, kinds: Sequence):
+    """``--init DIR``: that trained layer, widened to ``--walkers`` (`GfsaLayer.widen`); its
+    kinds, view, states and same-variable setting must be the ones given."""
+    from bowerbird.learners.gfsa.checkpoint import load_layer
+
+    folder = _model_folder(args.init, option="--init")
+    try:
+        layer, init_kinds = load_layer(folder)
+    except (ValueError, KeyError, OSError) as error:
+        raise UsageError(f"--init {folder}: cannot load the layer ({error})") from None
+    config = layer.config
+    given = {"kinds": [str(k) for k in kinds], "view": args.view, "states": args.states,
+             "same_variable": args.same_variable, "platt_scale": args.platt_scale}  # fmt: skip
+    saved = {"kinds": init_kinds, "view": config.view, "states": config.num_states,
+             "same_variable": config.same_variable, "platt_scale": config.platt_scale}  # fmt: skip
+    clash = {k: (saved[k], given[k]) for k in given if saved[k] != given[k]}
+    if clash:
+        raise UsageError(f"--init {folder} was trained with other settings ({clash}: saved, given)")
+    if config.walkers == args.walkers:
+        return layer
+    if config.walkers != 1:
+        raise UsageError(f"--init {folder} has {config.walkers} walkers; only a one-walker layer can be "
+                         f"widened (--walkers {args.walkers})")  # fmt: skip
+    return layer.widen(args.walkers)
+
+
 def _train_report(args: argparse.Namespace, out: Path, state: dict) -> int:
     summary = {"out": str(out), "step": state["step"], "steps": state["settings"]["steps"],
                "seconds": state["seconds"], "functions": state.get("functions"),
@@ -331,12 +373,12 @@ def default_model_folder() -> Path:
     return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / "gfsa"
 
 
-def _model_folder(model: Path | None) -> Path:
+def _model_folder(model: Path | None, option: str = "--model") -> Path:
     from bowerbird.learners.gfsa.checkpoint import CONFIG, WEIGHTS
 
     folder = model if model is not None else default_model_folder()
     if not (folder / CONFIG).is_file() or not (folder / WEIGHTS).is_file():
-        where = f"--model {folder}" if model is not None else f"no shipped GFSA layer ({folder})"
+        where = f"{option} {folder}" if model is not None else f"no shipped GFSA layer ({folder})"
         raise UsageError(f"{where}: not a GFSA checkpoint (needs {CONFIG} and {WEIGHTS}); train one with "
                          "`bowerbird train gfsa --out DIR` and pass --model DIR")  # fmt: skip
     return folder

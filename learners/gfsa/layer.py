@@ -32,12 +32,26 @@ recognise the occurrences of its own variable wherever it meets them, e.g. the r
 of a loop body that reaches a read at its top through the back edge. The chain then depends on
 the start node's variable, so the starts are solved in groups, one per variable (with the same
 total of right-hand sides, and one more sparse factorisation per group).
+
+Walkers. A read after an ``if``/``else`` has two last reads, one per branch, and a read in a
+loop has one before the loop and one at the end of the body. One walk must split its mass among
+them, so the Platt threshold falls to where a wrong node that gets a small share of a walk also
+becomes an edge. With ``walkers = W > 1`` each edge type has W independent walkers (W policies,
+W solves) and its adjacency is their noisy-OR,
+
+    A[e] = 1 - prod over w of (1 - A[e, w]),
+
+so that each of several targets can get a probability near 1 from its own walker (one walker
+learns the branch just before the read, another the loop's back edge). Walker 0 of each edge
+type is table row ``e * W``; `GfsaLayer.widen` makes a W-walker layer from a trained one-walker
+layer, keeping its walk as walker 0 and starting the others near "always BACKTRACK", so that
+the new layer begins with the old one's edges.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -71,9 +85,12 @@ class GfsaConfig:
     # per edge type, the observed node types that start walks (None: every node; see above)
     sources: list[list[str]] | None = None
     same_variable: bool = False  # observe "this node accesses the start node's variable" (above)
+    walkers: int = 1  # W, independent walkers per edge type, combined by noisy-OR (above)
 
     def __post_init__(self) -> None:
         check_view(self.view)
+        if self.walkers < 1:
+            raise ValueError(f"walkers must be at least 1, not {self.walkers}")
         if self.same_variable and self.view not in VIEWS_WITH_VARIABLES:
             raise ValueError(f"same_variable needs a view with variables, not {self.view!r}")
         if self.sources is not None:
@@ -125,7 +142,7 @@ class GfsaLayer(nn.Module):
         observations = num_observations(config.view)
         same_rows = variable_observation_ids(config.view) if config.same_variable else ()
         self.policy = FiniteStatePolicy(
-            config.num_edge_types, config.num_states, config.finish_bias,
+            config.num_edge_types * config.walkers, config.num_states, config.finish_bias,
             config.backtrack_bias, config.init_scale, config.view, same_rows,
         )  # fmt: skip
         # (O,) observation id -> its row when the node accesses the start node's variable
@@ -146,6 +163,21 @@ class GfsaLayer(nn.Module):
                     raise ValueError(f"sources: {unknown} are not node types of the {config.view!r} view")
                 starts[e, [ids[(t, START)] for t in types]] = True
         self.register_buffer("starts", starts, persistent=False)
+
+    def widen(self, walkers: int, backtrack_bias: float = 6.0) -> GfsaLayer:
+        """A new layer with ``walkers`` walkers per edge type whose walker 0 is this (one-walker)
+        layer's walk, with the same Platt scale and shift. The new walkers' logits are random
+        (``init_scale``) with BACKTRACK raised by ``backtrack_bias``, so they add little until
+        training finds targets that walker 0 misses."""
+        if self.config.walkers != 1:
+            raise ValueError(f"widen needs a one-walker layer, this one has {self.config.walkers}")
+        wide = GfsaLayer(replace(self.config, walkers=walkers, backtrack_bias=backtrack_bias))
+        with torch.no_grad():
+            wide.policy.logits[::walkers] = self.policy.logits
+            if self.config.platt_scale:
+                wide.scale.copy_(self.scale)
+                wide.shift.copy_(self.shift)
+        return wide.to(self.policy.logits.device)
 
     def source_rows(self, enc: GfsaEncoding, e: int) -> torch.Tensor | None:
         """The node indices whose walks edge type ``e`` solves (None: every node)."""
@@ -171,28 +203,34 @@ class GfsaLayer(nn.Module):
         probs = self.policy(enc.position_obs)
         same = self.policy(self.same_ids[enc.position_obs]) if self.config.same_variable else None
         solver = self.solver_for(enc)
-        return torch.stack([self._adjacency(e, probs, same, enc, solver)
-                            for e in range(self.config.num_edge_types)])  # fmt: skip
+        w = self.config.walkers
+        walks = torch.stack([self._adjacency(e, t, probs, same, enc, solver)
+                             for e in range(self.config.num_edge_types) for t in range(e * w, e * w + w)])
+        if w == 1:
+            return walks
+        # noisy-OR over each edge type's walkers: (E * W, N, N) -> (E, N, N)
+        return 1 - (1 - walks.unflatten(0, (self.config.num_edge_types, w))).prod(1)
 
     def _adjacency(
-        self, e: int, probs: PolicyProbabilities, same: PolicyProbabilities | None,
+        self, e: int, table: int, probs: PolicyProbabilities, same: PolicyProbabilities | None,
         enc: GfsaEncoding, solver: str,
     ) -> torch.Tensor:  # fmt: skip
-        """A (N, N) of edge type ``e``; with same-variable observations, solved per start variable."""
+        """A (N, N) of the walker with policy ``table`` of edge type ``e``; with same-variable
+        observations, solved per start variable."""
         rows = self.source_rows(enc, e)
         solve = (enc, solver, self.config.tol, self.config.max_iters)
         if same is None or enc.position_variable is None:
-            return finish_adjacency(probs.move[e], probs.finish[e], *solve, rows)
+            return finish_adjacency(probs.move[table], probs.finish[table], *solve, rows)
         if rows is None:
             rows = torch.arange(enc.num_nodes, device=enc.start.device)
         start_variable = enc.node_variable[rows]  # (B,) -1: not a variable
         out = torch.zeros(enc.num_nodes, enc.num_nodes, dtype=probs.move.dtype, device=probs.move.device)
         for variable in start_variable.unique().tolist():
-            move, finish = probs.move[e], probs.finish[e]
+            move, finish = probs.move[table], probs.finish[table]
             if variable >= 0:
                 here = enc.position_variable == variable  # (P,) the positions of its nodes
-                move = torch.where(here[:, None, None, None], same.move[e], move)
-                finish = torch.where(here[:, None], same.finish[e], finish)
+                move = torch.where(here[:, None, None, None], same.move[table], move)
+                finish = torch.where(here[:, None], same.finish[table], finish)
             out = out + finish_adjacency(move, finish, *solve, rows[start_variable == variable])
         return out
 

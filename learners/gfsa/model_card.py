@@ -67,6 +67,10 @@ def training_command(settings: dict) -> str:
         parts.append(f"--positive-weight {settings['positive_weight']}")
     if settings.get("focal_gamma"):
         parts.append(f"--focal-gamma {settings['focal_gamma']}")
+    if settings.get("walkers", 1) != 1:
+        parts.append(f"--walkers {settings['walkers']}")
+    if settings.get("init"):
+        parts.append(f"--init {settings['init']}")
     if settings.get("data") != "corpus:train":
         parts.append(f"(data: {settings.get('data')})")
     return " ".join(parts)
@@ -86,7 +90,15 @@ def card_text(layer, kinds: Sequence[str], state: dict, reports: Sequence[dict],
         features.append("walks start at the node types that start each edge kind in the training targets")
     if config.platt_scale:
         features.append("Platt scaling per edge type")
+    if config.walkers > 1:
+        features.append(f"{config.walkers} walkers per edge type, combined by noisy-OR")
     threshold = {r.get("threshold", 0.5) for r in reports}
+    origin = ""
+    if settings.get("init"):
+        origin = f", starting from the trained layer `{settings['init']}`"
+        before = state.get("init") or {}
+        if before.get("step") is not None and before.get("seconds") is not None:
+            origin += f" (itself trained {before['step']:,} steps in {before['seconds'] / 60:.0f} minutes)"
     parts = [
         f"# gfsa: Bowerbird's shipped GFSA layer (`{config.view}` view)",
         "",
@@ -105,7 +117,8 @@ def card_text(layer, kinds: Sequence[str], state: dict, reports: Sequence[dict],
         f"AST nodes and {settings.get('per_file')} per file ({state.get('files', '?')} files) |",
         f"| training | `{training_command(settings)} --threads {state.get('threads', 1)}`: {state['step']:,} steps "
         f"(one function each) in {minutes:.0f} minutes on {state.get('device', 'cpu')}"
-        f"{f' over {sessions} sessions (resumed)' if sessions > 1 else ''}; `{STATE_FILE}` has the loss curve |",
+        f"{f' over {sessions} sessions (resumed)' if sessions > 1 else ''}"
+        f"{origin}; `{STATE_FILE}` has the loss curve |",
         "",
     ]
     if reports:
