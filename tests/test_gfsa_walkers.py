@@ -99,7 +99,7 @@ def test_a_second_walker_learns_the_target_the_first_cannot_reach_alone():
         torch.manual_seed(0)
         layer = GfsaLayer(GfsaConfig(num_states=2, view="accesses", sources=sources, same_variable=True,
                                      walkers=walkers))  # fmt: skip
-        train_layer(layer, [example], TrainConfig(steps=150, lr=0.1))
+        train_layer(layer, [example], TrainConfig(steps=60, lr=0.2))
         with torch.no_grad():
             a = layer(example.encoding)[0]
         multi = example.target[0].sum(1) >= 2
