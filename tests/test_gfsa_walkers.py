@@ -71,20 +71,25 @@ def test_walkers_must_be_positive():
         GfsaConfig(walkers=0)
 
 
-def test_widening_keeps_the_walk_as_walker_zero_and_barely_changes_the_edges():
+def test_widening_copies_the_walk_into_every_walker():
     enc = encode(gfsa_view(graph_for_function(LOOP, "h"), "accesses"))
     layer = layer_of(1, platt_scale=True, same_variable=True)
     with torch.no_grad():
         layer.scale.fill_(1.7)
         layer.shift.fill_(0.4)
-    wide = layer.widen(3, backtrack_bias=12.0).double()
-    assert wide.config.walkers == 3 and wide.config.same_variable
-    torch.testing.assert_close(wide.policy.logits[::3], layer.policy.logits)
-    torch.testing.assert_close(wide.scale, layer.scale)
-    torch.testing.assert_close(wide.shift, layer.shift)
-    torch.testing.assert_close(wide(enc), layer(enc), atol=1e-3, rtol=0)
+    exact = layer.widen(3, noise=0.0).double()
+    assert exact.config.walkers == 3 and exact.config.same_variable
+    torch.testing.assert_close(exact.scale, layer.scale)
+    torch.testing.assert_close(exact.shift, layer.shift)
+    a = layer(enc)
+    torch.testing.assert_close(exact(enc), 1 - (1 - a) ** 3)  # three identical walks
+    noisy = layer.widen(3, noise=0.5).double()
+    torch.testing.assert_close(noisy.policy.logits[::3], layer.policy.logits)  # walker 0 exactly
+    for w in (1, 2):
+        difference = noisy.policy.logits[w::3] - layer.policy.logits
+        assert 0.4 < float(difference.std()) < 0.6  # the others: copies with noise
     with pytest.raises(ValueError, match="one-walker"):
-        wide.widen(4)
+        noisy.widen(4)
 
 
 def test_a_second_walker_learns_the_target_the_first_cannot_reach_alone():

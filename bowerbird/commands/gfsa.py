@@ -114,8 +114,7 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
                              "probability (default 1: one walk)")
     parser.add_argument("--init", type=Path, default=None, metavar="DIR",
                         help="start from this trained layer (same kinds, view, states, same-variable), "
-                             "widened to --walkers: its walk becomes walker 0, new walkers start near "
-                             "always-BACKTRACK")
+                             "widened to --walkers: every walker starts as a noisy copy of its walk")
     parser.add_argument("--log-every", type=int, default=25, help="steps between curve points and saves")
     _data_options(parser)
     _common_options(parser)

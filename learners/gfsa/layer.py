@@ -44,8 +44,8 @@ W solves) and its adjacency is their noisy-OR,
 so that each of several targets can get a probability near 1 from its own walker (one walker
 learns the branch just before the read, another the loop's back edge). Walker 0 of each edge
 type is table row ``e * W``; `GfsaLayer.widen` makes a W-walker layer from a trained one-walker
-layer, keeping its walk as walker 0 and starting the others near "always BACKTRACK", so that
-the new layer begins with the old one's edges.
+layer: every walker starts as a noisy copy of its walk (walker 0 exactly), and training
+drives them apart.
 """
 
 from __future__ import annotations
@@ -164,16 +164,22 @@ class GfsaLayer(nn.Module):
                 starts[e, [ids[(t, START)] for t in types]] = True
         self.register_buffer("starts", starts, persistent=False)
 
-    def widen(self, walkers: int, backtrack_bias: float = 6.0) -> GfsaLayer:
-        """A new layer with ``walkers`` walkers per edge type whose walker 0 is this (one-walker)
-        layer's walk, with the same Platt scale and shift. The new walkers' logits are random
-        (``init_scale``) with BACKTRACK raised by ``backtrack_bias``, so they add little until
-        training finds targets that walker 0 misses."""
+    def widen(self, walkers: int, noise: float = 0.5) -> GfsaLayer:
+        """A new layer with ``walkers`` walkers per edge type, each a copy of this (one-walker)
+        layer's walk with Gaussian noise of std ``noise`` added to the new walkers' logits, and
+        the same Platt scale and shift. The copies break their symmetry in training: where a
+        start has two targets and walker 0 leans towards one, the noisy-OR rewards the other
+        walkers most for the other. (New walkers started near always-BACKTRACK instead never
+        left it: finishing anywhere at random costs more than it gains.)"""
         if self.config.walkers != 1:
             raise ValueError(f"widen needs a one-walker layer, this one has {self.config.walkers}")
-        wide = GfsaLayer(replace(self.config, walkers=walkers, backtrack_bias=backtrack_bias))
+        wide = GfsaLayer(replace(self.config, walkers=walkers))
         with torch.no_grad():
-            wide.policy.logits[::walkers] = self.policy.logits
+            logits = self.policy.logits.repeat_interleave(walkers, dim=0)  # row e * W + w: edge type e
+            extra = torch.ones(walkers, dtype=torch.bool).repeat(self.config.num_edge_types)
+            extra[::walkers] = False  # walker 0 keeps the trained walk exactly
+            logits[extra] += noise * torch.randn_like(logits[extra])
+            wide.policy.logits.copy_(logits)
             if self.config.platt_scale:
                 wide.scale.copy_(self.scale)
                 wide.shift.copy_(self.shift)
