@@ -86,7 +86,7 @@ def test_widening_copies_the_walk_into_every_walker():
     noisy = layer.widen(3, noise=0.5).double()
     torch.testing.assert_close(noisy.policy.logits[::3], layer.policy.logits)  # walker 0 exactly
     for w in (1, 2):
-        difference = noisy.policy.logits[w::3] - layer.policy.logits
+        difference = (noisy.policy.logits[w::3] - layer.policy.logits).detach()
         assert 0.4 < float(difference.std()) < 0.6  # the others: copies with noise
     with pytest.raises(ValueError, match="one-walker"):
         noisy.widen(4)
