@@ -275,8 +275,9 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"resuming {out} at step {state['step']}", file=sys.stderr)
     else:
         torch.manual_seed(args.seed)
+        before = None
         if args.init is not None:
-            layer = _initial_layer(args, kinds)
+            layer, before = _initial_layer(args, kinds)
         else:
             sources = edge_sources(examples, args.view) if args.sources == "targets" else None
             layer = GfsaLayer(GfsaConfig(num_edge_types=len(kinds), num_states=args.states,
@@ -284,10 +285,8 @@ def run_train(args: argparse.Namespace) -> int:
                                          view=args.view, sources=sources, same_variable=args.same_variable,
                                          walkers=args.walkers))  # fmt: skip
         state = {"settings": settings, "step": 0, "seconds": 0.0, "curve": [], "sessions": []}
-        if args.init is not None and (args.init / STATE_FILE).is_file():  # the starting layer's own training
-            init_state = json.loads((args.init / STATE_FILE).read_text())
-            state["init"] = {"step": init_state.get("step"), "seconds": init_state.get("seconds"),
-                             "settings": init_state.get("settings")}  # fmt: skip
+        if before is not None:  # the starting layer's own training, for the card
+            state["init"] = before
     layer.to(device)
     done = state["step"]
     state["settings"]["steps"] = args.steps
@@ -323,9 +322,10 @@ def run_train(args: argparse.Namespace) -> int:
     return _train_report(args, out, state)
 
 
-def _initial_layer(args: argparse.Namespace, kinds: Sequence):
-    """``--init DIR``: that trained layer, widened to ``--walkers`` (`GfsaLayer.widen`); its
-    kinds, view, states and same-variable setting must be the ones given."""
+def _initial_layer(args: argparse.Namespace, kinds: Sequence) -> tuple:
+    """``--init DIR``: that trained layer, widened to ``--walkers`` (`GfsaLayer.widen`), and its
+    own training (step, seconds, settings of its train state; None without one). Its kinds,
+    view, states and same-variable setting must be the ones given."""
     from bowerbird.learners.gfsa.checkpoint import load_layer
 
     folder = _model_folder(args.init, option="--init")
@@ -341,12 +341,14 @@ def _initial_layer(args: argparse.Namespace, kinds: Sequence):
     clash = {k: (saved[k], given[k]) for k in given if saved[k] != given[k]}
     if clash:
         raise UsageError(f"--init {folder} was trained with other settings ({clash}: saved, given)")
-    if config.walkers == args.walkers:
-        return layer
-    if config.walkers != 1:
+    if config.walkers not in (1, args.walkers):
         raise UsageError(f"--init {folder} has {config.walkers} walkers; only a one-walker layer can be "
                          f"widened (--walkers {args.walkers})")  # fmt: skip
-    return layer.widen(args.walkers)
+    before = None
+    if (folder / STATE_FILE).is_file():
+        saved_state = json.loads((folder / STATE_FILE).read_text())
+        before = {k: saved_state.get(k) for k in ("step", "seconds", "settings")}
+    return (layer if config.walkers == args.walkers else layer.widen(args.walkers)), before
 
 
 def _train_report(args: argparse.Namespace, out: Path, state: dict) -> int:
