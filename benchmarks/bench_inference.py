@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> dict:
 
     torch.set_num_threads(args.threads) if args.threads else None
     backend = load_backend("transformers", str(args.model))
+    if args.copy_cache is not None:
+        backend.copy_weight = args.copy_cache
     tokenizer = backend.tokenizer
     prompt_tokens = min(args.prompt_tokens, backend.context_tokens - args.new_tokens)
     files = sorted(p for p in stdlib_root().glob("*.py") if p.stat().st_size > 20000)
@@ -47,12 +49,13 @@ def run(args: argparse.Namespace) -> dict:
         with torch.inference_mode():
             began = time.perf_counter()
             first = decode(backend.network, backend.vocabulary, prompt, max_new_tokens=args.new_tokens, eos_id=None,
-                           single_line=False, cached=cache, device=backend.device)
+                           single_line=False, cached=cache, device=backend.device, copy_weight=backend.copy_weight)
             middle = time.perf_counter()
             # a keystroke later: the last two tokens differ (typing re-tokenises the word at the cursor)
             typed = prompt[:-2] + ids[start + prompt_tokens : start + prompt_tokens + 2]
             second = decode(backend.network, backend.vocabulary, typed, max_new_tokens=args.new_tokens,
-                            eos_id=None, single_line=False, cached=cache, device=backend.device)
+                            eos_id=None, single_line=False, cached=cache, device=backend.device,
+                            copy_weight=backend.copy_weight)
             end = time.perf_counter()
         assert len(first[0].ids) == len(second[0].ids) == args.new_tokens
         if number:  # the first run warms up the allocator
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace) -> dict:
     return {
         "benchmark": "bench_inference", "environment": environment(), "model": str(args.model),
         "parameters_m": round(sum(p.numel() for p in backend.network.parameters()) / 1e6, 2),
-        "threads": torch.get_num_threads(), "prompt_tokens": prompt_tokens, "new_tokens": args.new_tokens, "runs": args.runs,
+        "threads": torch.get_num_threads(), "copy_cache": backend.copy_weight, "prompt_tokens": prompt_tokens, "new_tokens": args.new_tokens, "runs": args.runs,
         "cold_ms": {"p50": round(percentile(cold, 50), 1), "p95": round(percentile(cold, 95), 1)},
         "warm_ms": {"p50": round(percentile(warm, 50), 1), "p95": round(percentile(warm, 95), 1)},
         "target": {"target_ms": TARGET_MS, "applies": prompt_tokens >= 1024,
@@ -77,6 +80,8 @@ def main() -> int:
     parser.add_argument("--prompt-tokens", type=int, default=1024)
     parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
+                        help="the prompt's copy cache weight (default: the checkpoint's setting)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
@@ -92,6 +97,7 @@ def main() -> int:
     rows = [
         ("model", f"{doc['parameters_m']}M parameters, {doc['threads']} threads", "", ""),
         ("prompt / new tokens", f"{doc['prompt_tokens']} / {doc['new_tokens']}", "", ""),
+        ("copy cache weight", f"{doc['copy_cache']:g}", "", ""),
         ("cold p50 / p95", f"{c['p50']:.1f} / {c['p95']:.1f} ms", f"<= {TARGET_MS:g} ms p95" if t["applies"] else
          "(target is for 1,024-token prompts)", verdict(t["pass"]) if t["applies"] else ""),
         ("warm (KV reuse) p50 / p95", f"{w['p50']:.1f} / {w['p95']:.1f} ms", "", ""),

@@ -183,6 +183,13 @@ def test_eval_completion_command(tmp_path, tiny_model, capsys):
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
     assert main(["eval", "completion", "--repo", fixture, "--model", str(tiny_model), "--methods", "in_file,bogus"]) == 2
     assert "bogus" in capsys.readouterr().err
+    assert summary["copy_cache"] == 0.0
+    for weight in ("1.0", "-0.5"):
+        assert main(["eval", "completion", "--repo", fixture, "--model", str(tiny_model), "--copy-cache", weight]) == 2
+        assert "--copy-cache must be in [0, 1)" in capsys.readouterr().err
+    assert main(["eval", "completion", "--repo", fixture, "--holes", "4", "--model", str(tiny_model),
+                 "--methods", "in_file", "--index-dir", str(tmp_path), "--copy-cache", "0.3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["copy_cache"] == 0.3
 
 
 def test_a_healed_sweep_heals_every_prompt(repo, tiny_model):

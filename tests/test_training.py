@@ -181,3 +181,29 @@ def test_teacher_forced_exact_match_agrees_with_healed_decoding(line_model):
                 assert backend.tokenizer.decode(segmented) == heal + line
         assert teacher_forced_matches(backend, [shortened], line + "zz", [heal]) == [False]
     assert healed >= 10 and agreed >= 3
+
+
+def test_teacher_forced_exact_match_agrees_with_decoding_with_the_copy_cache(line_model):
+    backend = line_model
+    rng = random.Random(2)
+    files = split(corpus_files(include_site_packages=False))[0][:30]
+    agreed = changed = 0
+    backend.copy_weight = 0.5
+    try:
+        for _ in range(40):
+            lines = rng.choice(files).path.read_text(encoding="utf-8").split("\n")
+            at = rng.randrange(2, max(3, len(lines) - 1))
+            cut = rng.randrange(0, max(1, len(lines[at])))
+            prompt = "\n".join(lines[at - 2 : at] + [lines[at][:cut]])[-45:]
+            text = backend.generate(GenerationRequest(prompt, max_new_tokens=12, single_line=True))[0].text
+            backend.copy_weight = 0.0
+            changed += backend.generate(GenerationRequest(prompt, max_new_tokens=12, single_line=True))[0].text != text
+            backend.copy_weight = 0.5
+            line = text.split("\n")[0]
+            if "\n" in text and line:
+                assert teacher_forced_matches(backend, [prompt], line) == [True]
+                agreed += 1
+            assert teacher_forced_matches(backend, [prompt], (line or "") + "zz") == [False]
+    finally:
+        backend.copy_weight = 0.0
+    assert agreed >= 5 and changed >= 3  # the cache did change lines, and the check followed

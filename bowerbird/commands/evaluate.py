@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
     completion.add_argument("--fim", choices=("auto", "on", "off"), default="auto",
                             help="code after the cursor in the FIM slot: as the checkpoint says (auto), or forced")
+    completion.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
+                            help="share of the prompt's n-gram copy cache in each next-token distribution, "
+                                 "in [0, 1) (local models; default: the checkpoint's setting, else 0)")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
@@ -67,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
+    if args.copy_cache is not None:
+        if not 0 <= args.copy_cache < 1:
+            raise UsageError("--copy-cache must be in [0, 1)")
+        if not hasattr(backend, "copy_weight"):
+            raise UsageError(f"--copy-cache needs a local model; backend {backend.name!r} has no token probabilities here")
+        backend.copy_weight = args.copy_cache
     with tempfile.TemporaryDirectory() as temp:
         store = IndexStore(index_path_for(root, args.index_dir or Path(temp)), root)
         try:
@@ -82,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if len(outcomes) < 2:
         raise UsageError(f"{root}: too few usable holes ({len(outcomes)})")
     summary = {"repo": str(root), "model": backend.model, "healed_prompts": args.token_healing,
+               "copy_cache": getattr(backend, "copy_weight", None),
                "fim": backend.fim.family if backend.fim else None,
                **summarise(outcomes, backend, args.seed, methods=methods)}
     if args.plot:

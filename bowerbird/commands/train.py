@@ -61,6 +61,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
     ship.add_argument("--no-fim", action="store_true",
                       help="the shipped model is prompted left to right (for a model that measured better so)")
+    ship.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
+                      help="the shipped model's prompt copy cache weight in [0, 1) (learners/lm/copy_cache.py; "
+                           "measure it with `eval completion --copy-cache`)")
     ship.set_defaults(run=run_ship)
     lm_data.add_bundle_parser(kinds)
     gfsa.add_train_parser(kinds)
@@ -73,11 +76,16 @@ def run_ship(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.loading import EMBEDDED_NAME, embedded_folder
     from bowerbird.learners.lm.model_card import ship
 
+    if args.copy_cache is not None and not 0 <= args.copy_cache < 1:
+        raise UsageError("--copy-cache must be in [0, 1)")
     if not (args.run_dir / "checkpoint" / "config.json").exists():
         raise UsageError(f"{args.run_dir}: no checkpoint (run `bowerbird train lm --run {args.run_dir}` first)")
     evaluations, notes = read_reports_and_notes(args.evaluations, args.notes)
     destination = embedded_folder()
-    ship(args.run_dir, destination, evaluations, notes, {"fill_in_the_middle": False} if args.no_fim else None)
+    settings = {"fill_in_the_middle": False} if args.no_fim else {}
+    if args.copy_cache:
+        settings["copy_cache_weight"] = args.copy_cache
+    ship(args.run_dir, destination, evaluations, notes, settings or None)
     print(f"shipped {args.run_dir / 'checkpoint'} as {EMBEDDED_NAME} in {destination}")
     return 0
 

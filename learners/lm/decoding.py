@@ -122,7 +122,7 @@ def decode(
     network, vocabulary: Vocabulary, ids: list[int], *, max_new_tokens: int, eos_id: int | None,
     candidates: int = 1, temperature: float = 0.0, single_line: bool = True, heal: str = "",
     cancel: threading.Event | None = None, cached: PromptCache | None = None, device: str = "cpu",
-    generator=None,
+    generator=None, copy_weight: float = 0.0,
 ) -> list[Generated]:
     """Greedy (one row) or sampled (`candidates` rows at `temperature`) continuations of `ids`.
 
@@ -131,17 +131,21 @@ def decode(
     token that ends the line before writing anything; special tokens other than end-of-text
     (FIM markers, separators) are never written. `heal`: characters cut
     from the end of the prompt (token healing); a row's first tokens are constrained to write
-    them, and the text returned still starts with them. Returns [] when cancelled."""
+    them, and the text returned still starts with them. `copy_weight`: the share of the prompt's
+    n-gram copy cache in each next-token distribution (copy_cache.py; 0: the model alone).
+    Returns [] when cancelled."""
     import torch
 
     with torch.inference_mode():
         return _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal,
-                       cancel or threading.Event(), cached, device, generator)
+                       cancel or threading.Event(), cached, device, generator, copy_weight)
 
 
 def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal, cancel,
-            cached, device, generator) -> list[Generated]:
+            cached, device, generator, copy_weight) -> list[Generated]:
     import torch
+
+    from bowerbird.learners.lm.copy_cache import CopyCache, mix
 
     sampling = temperature > 0 and candidates > 1
     rows = candidates if sampling else 1
@@ -153,11 +157,15 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
     structural = vocabulary.structural_ids(eos_id)
     remaining = [heal] * rows
     done = [False] * rows
+    copies = [CopyCache(ids) for _ in range(rows)] if copy_weight > 0 else []
     try:
         for step in range(max_new_tokens):
             if cancel.is_set():
                 return []
-            logprobs = torch.log_softmax(logits, dim=-1)
+            if copies:
+                logprobs = torch.stack([mix(logits[r], copies[r], copy_weight) for r in range(rows)])
+            else:
+                logprobs = torch.log_softmax(logits, dim=-1)
             chooser = logprobs.clone()
             if structural:
                 chooser[:, structural] = float("-inf")
@@ -187,6 +195,8 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
                     continue
                 out[r].ids.append(token)
                 out[r].logprobs.append(float(logprobs[r, token]))
+                if copies:
+                    copies[r].push(token)
                 if remaining[r]:
                     text = vocabulary.texts[token]
                     remaining[r] = remaining[r][len(text):] if remaining[r].startswith(text) else ""

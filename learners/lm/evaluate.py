@@ -143,10 +143,24 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
     # alone where the model can (the vocabulary projection is a large share of the work).
     offset = max(0, min(len(row) - len(t) - 1 for row, t, ok in zip(rows, targets, usable) if ok))
     kept = {"logits_to_keep": length - offset} if _keeps_logits(model) else {}
+    copy_weight = getattr(backend, "copy_weight", 0.0)
     with torch.inference_mode():
         logits = model(input_ids=ids, attention_mask=mask, **kept).logits
         if not kept:
             logits = logits[:, offset:]
+        if copy_weight > 0:  # as the decoder does: the prompt's copy cache mixed in at each target position
+            from bowerbird.learners.lm.copy_cache import CopyCache, mix
+
+            logits = logits.float()
+            for r, (row, target_ids, ok) in enumerate(zip(rows, targets, usable)):
+                if not ok:
+                    continue
+                prompt_end = len(row) - len(target_ids)
+                cache = CopyCache(row[:prompt_end])
+                for j in range(len(target_ids) + 1):  # each target token, then the line's end
+                    logits[r, prompt_end - 1 + j - offset] = mix(logits[r, prompt_end - 1 + j - offset], cache, copy_weight)
+                    if j < len(target_ids):
+                        cache.push(target_ids[j])
         if vocabulary is not None:
             logits[:, :, vocabulary.structural_ids(eos)] = float("-inf")
         for r, (row, target_ids) in enumerate(zip(rows, targets)):

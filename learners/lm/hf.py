@@ -40,6 +40,14 @@ def checkpoint_settings(model: str) -> dict:
     return settings if isinstance(settings, dict) else {}
 
 
+def _weight(value) -> float:
+    """A mixture weight from settings: a number in [0, 1), else 0 (with a warning)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
+        return float(value)
+    logger.warning("ignoring copy_cache_weight %r: expected a number in [0, 1)", value)
+    return 0.0
+
+
 class TransformersBackend:
     name = "transformers"
 
@@ -63,8 +71,11 @@ class TransformersBackend:
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
         positions = positions or DEFAULT_CONTEXT_TOKENS
         self.context_tokens = min(positions, max_context_tokens or positions)
+        settings = checkpoint_settings(model)
         if fim is None:  # the checkpoint's own say, else whatever its tokenizer supports
-            fim = checkpoint_settings(model).get("fill_in_the_middle", True)
+            fim = settings.get("fill_in_the_middle", True)
+        # the prompt's n-gram copy cache mixed into each next-token distribution (copy_cache.py)
+        self.copy_weight = _weight(settings.get("copy_cache_weight", 0.0))
         self.fim = detect_template(self.tokenizer.get_vocab()) if fim else None
         self.counter = TokenizerCounter(self.tokenizer)
         self.eos_id = self.tokenizer.eos_token_id
@@ -90,7 +101,7 @@ class TransformersBackend:
             rows = decode(
                 self.network, self.vocabulary, ids, max_new_tokens=max_new_tokens, eos_id=self.eos_id,
                 candidates=request.candidates, temperature=request.temperature, single_line=request.single_line,
-                heal=heal, cancel=request.cancel, cached=shared, device=self.device,
+                heal=heal, cancel=request.cancel, cached=shared, device=self.device, copy_weight=self.copy_weight,
             )
         finally:
             if shared is not None:

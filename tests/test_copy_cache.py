@@ -1,0 +1,99 @@
+"""The prompt's n-gram copy cache (learners/lm/copy_cache.py): its counts, the mixture, and
+decoding with it on the tiny test model."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import torch
+
+from bowerbird.learners.lm.copy_cache import CopyCache, mix
+from bowerbird.learners.lm.decoding import decode
+
+
+def test_the_longest_earlier_suffix_decides():
+    cache = CopyCache([1, 2, 3, 9, 2, 3, 4, 7, 2, 3])
+    # "2 3" was followed by 9 once and by 4 once; "9 2 3" / "4 7 2 3" are not suffixes seen before
+    n, q = cache.distribution()
+    assert n == 2 and q == {9: 0.5, 4: 0.5}
+    cache.push(4)  # now "3 4" occurred before (followed by 7)
+    assert cache.distribution() == (3, {7: 1.0})  # "2 3 4" -> 7
+
+
+def test_pushing_tokens_equals_building_from_them():
+    ids = [5, 1, 5, 1, 2, 5, 1, 5]
+    grown = CopyCache(ids[:3])
+    for token in ids[3:]:
+        grown.push(token)
+    assert grown.distribution() == CopyCache(ids).distribution()
+    assert grown.following == CopyCache(ids).following
+
+
+def test_a_new_token_or_an_empty_sequence_has_no_prediction():
+    assert CopyCache([]).distribution() == (0, {})
+    assert CopyCache([1, 2, 3]).distribution() == (0, {})
+    assert CopyCache([1, 2, 1, 2, 1], max_n=1).distribution() == (1, {2: 1.0})
+
+
+def test_the_mixture_is_a_distribution_and_weight_zero_is_the_model():
+    logits = torch.randn(10)
+    cache = CopyCache([3, 7, 3])
+    assert torch.allclose(mix(logits, cache, 0.0), torch.log_softmax(logits, -1))
+    mixed = mix(logits, cache, 0.25)
+    assert float(mixed.exp().sum()) == pytest.approx(1.0, abs=1e-5)
+    expected = 0.75 * torch.softmax(logits, -1)[7] + 0.25
+    assert float(mixed[7].exp()) == pytest.approx(float(expected), abs=1e-5)
+    assert torch.allclose(mix(logits, CopyCache([1, 2]), 0.5), torch.log_softmax(logits, -1))  # nothing to copy
+
+
+def test_token_ids_beyond_the_vocabulary_are_ignored():
+    mixed = mix(torch.zeros(4), CopyCache([2, 9, 2, 3, 2]), 0.5)  # 9 is not a row of these logits
+    assert float(mixed.exp().sum()) == pytest.approx(0.5 + 0.5 * 0.5, abs=1e-5)  # only 3's share is placed
+    assert float(mixed[3].exp()) == pytest.approx(0.125 + 0.25)
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_model):
+    from bowerbird.learners.lm.loading import load_backend
+
+    return load_backend("transformers", str(tiny_model))
+
+
+def test_a_heavy_cache_makes_the_untrained_model_copy_the_prompt(backend):
+    prompt = "total = compute_value(first_arg, second_arg)\nother = compute_value("
+    ids = backend.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    plain = decode(backend.network, backend.vocabulary, ids, max_new_tokens=30, eos_id=None, single_line=True)
+    copied = decode(backend.network, backend.vocabulary, ids, max_new_tokens=30, eos_id=None, single_line=True,
+                    copy_weight=0.9)
+    text = backend.tokenizer.decode(copied[0].ids)
+    assert text == "first_arg, second_arg)\n"
+    assert backend.tokenizer.decode(plain[0].ids) != text  # the random model alone does not
+    assert all(lp <= 0 for lp in copied[0].logprobs)
+
+
+def test_the_checkpoint_setting_sets_the_weight_and_bad_values_are_ignored(tmp_path, tiny_model, caplog):
+    import json
+    import shutil
+
+    from bowerbird.learners.lm.hf import SETTINGS_FILE
+    from bowerbird.learners.lm.loading import load_backend
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    (folder / SETTINGS_FILE).write_text(json.dumps({"copy_cache_weight": 0.3}))
+    assert load_backend("transformers", str(folder)).copy_weight == 0.3
+    for bad in ("high", 1.5, -0.1, True):
+        (folder / SETTINGS_FILE).write_text(json.dumps({"copy_cache_weight": bad}))
+        with caplog.at_level(logging.WARNING):
+            assert load_backend("transformers", str(folder)).copy_weight == 0.0
+        assert "copy_cache_weight" in caplog.text
+        caplog.clear()
+    assert load_backend("transformers", str(tiny_model)).copy_weight == 0.0  # no setting: off
+
+
+def test_ship_lm_refuses_a_weight_outside_the_unit_interval(tmp_path, capsys):
+    from bowerbird.cli import main
+
+    assert main(["train", "ship-lm", "--run", str(tmp_path), "--copy-cache", "1.5"]) == 2
+    assert "--copy-cache must be in [0, 1)" in capsys.readouterr().err
