@@ -12,6 +12,27 @@ from bowerbird.learners.lm.copy_cache import CopyCache, mix
 from bowerbird.learners.lm.decoding import decode
 
 
+def reference(ids: list[int], max_n: int = 6) -> tuple[int, dict[int, float]]:
+    """The definition, by brute force: the longest suffix seen before, and what followed it."""
+    for n in range(min(max_n, len(ids) - 1), 0, -1):
+        followers = [ids[i + n] for i in range(len(ids) - n) if ids[i : i + n] == ids[-n:]]
+        if followers:
+            return n, {t: followers.count(t) / len(followers) for t in set(followers)}
+    return 0, {}
+
+
+def test_the_index_agrees_with_the_definition_on_random_sequences():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(300):
+        ids = [rng.randrange(4) for _ in range(rng.randrange(0, 40))]
+        max_n = rng.randrange(1, 8)
+        n, q = CopyCache(ids, max_n).distribution()
+        m, r = reference(ids, max_n)
+        assert n == m and q == pytest.approx(r)
+
+
 def test_the_longest_earlier_suffix_decides():
     cache = CopyCache([1, 2, 3, 9, 2, 3, 4, 7, 2, 3])
     # "2 3" was followed by 9 once and by 4 once; "9 2 3" / "4 7 2 3" are not suffixes seen before
@@ -26,8 +47,8 @@ def test_pushing_tokens_equals_building_from_them():
     grown = CopyCache(ids[:3])
     for token in ids[3:]:
         grown.push(token)
+        assert grown.distribution() == CopyCache(grown.ids).distribution()
     assert grown.distribution() == CopyCache(ids).distribution()
-    assert grown.following == CopyCache(ids).following
 
 
 def test_a_new_token_or_an_empty_sequence_has_no_prediction():

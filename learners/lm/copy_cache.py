@@ -16,39 +16,47 @@ cache off.
 
 from __future__ import annotations
 
-from collections import Counter
-
 MAX_N = 6  # longest suffix looked up
 
 
 class CopyCache:
-    """Next-token counts after every n-gram (n = 1..max_n) of a token sequence, kept up to date
-    as tokens are appended."""
+    """Where each token occurred (with a successor) in a token sequence, kept up to date as
+    tokens are appended; the look-up extends matches backwards from the last token."""
 
     def __init__(self, ids: list[int], max_n: int = MAX_N):
         self.max_n = max_n
-        self.ids: list[int] = []
-        self.following: dict[tuple[int, ...], Counter] = {}
-        for token in ids:
-            self.push(token)
+        self.ids: list[int] = list(ids)
+        self.at: dict[int, list[int]] = {}  # token -> positions i (ascending) with a successor ids[i + 1]
+        for i, token in enumerate(self.ids[:-1]):
+            self.at.setdefault(token, []).append(i)
 
     def push(self, token: int) -> None:
-        """Append `token`: every n-gram that ends just before it is now followed by it."""
-        ids = self.ids
-        for n in range(1, min(self.max_n, len(ids)) + 1):
-            self.following.setdefault(tuple(ids[-n:]), Counter())[token] += 1
-        ids.append(token)
+        """Append `token`: the token before it now has a successor."""
+        if self.ids:
+            self.at.setdefault(self.ids[-1], []).append(len(self.ids) - 1)
+        self.ids.append(token)
 
     def distribution(self) -> tuple[int, dict[int, float]]:
-        """(n, {token: probability}) after the longest suffix of length n that occurred before
-        (with a successor); (0, {}) when even the last token is new."""
+        """(n, {token: probability}) after the longest suffix of length n <= max_n that
+        occurred before (with a successor); (0, {}) when even the last token is new."""
         ids = self.ids
-        for n in range(min(self.max_n, len(ids)), 0, -1):
-            counts = self.following.get(tuple(ids[-n:]))
-            if counts:
-                total = sum(counts.values())
-                return n, {token: count / total for token, count in counts.items()}
-        return 0, {}
+        if not ids:
+            return 0, {}
+        end = len(ids) - 1
+        best, counts = 0, {}
+        for i in self.at.get(ids[end], ()):
+            n = 1
+            while n < self.max_n and i - n >= 0 and ids[i - n] == ids[end - n]:
+                n += 1
+            if n > best:
+                best, counts = n, {}
+            if n == best:
+                successor = ids[i + 1]
+                counts[successor] = counts.get(successor, 0) + 1
+        if not best:
+            return 0, {}
+        total = sum(counts.values())
+        return best, {token: count / total for token, count in counts.items()}
 
 
 def mix(logits, cache: CopyCache, weight: float):
