@@ -17,6 +17,12 @@ class UsageError(Exception):
     """Bad input from the user: reported on stderr with exit code 2."""
 
 
+def check_copy_cache(weight: float | None) -> None:
+    """`--copy-cache W` (eval completion, ship-lm): a mixture weight in [0, 1), or not given."""
+    if weight is not None and not 0 <= weight < 1:
+        raise UsageError("--copy-cache must be in [0, 1)")
+
+
 def add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-dir", type=Path, default=None,
                         help="where indexes are stored (default: the user cache dir)")

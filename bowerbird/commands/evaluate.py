@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, existing_dir, print_json
+from bowerbird.commands.common import UsageError, add_json_option, check_copy_cache, existing_dir, print_json
 
 METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")  # learners.lm.evaluate.METHODS, without torch
 
@@ -70,9 +70,8 @@ def run(args: argparse.Namespace) -> int:
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
+    check_copy_cache(args.copy_cache)
     if args.copy_cache is not None:
-        if not 0 <= args.copy_cache < 1:
-            raise UsageError("--copy-cache must be in [0, 1)")
         if not hasattr(backend, "copy_weight"):
             raise UsageError(f"--copy-cache needs a local model; backend {backend.name!r} has no token probabilities here")
         backend.copy_weight = args.copy_cache

@@ -13,7 +13,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, print_json, read_reports_and_notes
+from bowerbird.commands.common import UsageError, add_json_option, check_copy_cache, print_json, read_reports_and_notes
 
 logger = logging.getLogger(__name__)
 # options that shape the RLPG examples `train lm` composes itself (a --bundle brings its own), with their defaults
@@ -76,8 +76,7 @@ def run_ship(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.loading import EMBEDDED_NAME, embedded_folder
     from bowerbird.learners.lm.model_card import ship
 
-    if args.copy_cache is not None and not 0 <= args.copy_cache < 1:
-        raise UsageError("--copy-cache must be in [0, 1)")
+    check_copy_cache(args.copy_cache)
     if not (args.run_dir / "checkpoint" / "config.json").exists():
         raise UsageError(f"{args.run_dir}: no checkpoint (run `bowerbird train lm --run {args.run_dir}` first)")
     evaluations, notes = read_reports_and_notes(args.evaluations, args.notes)

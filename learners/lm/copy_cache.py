@@ -72,12 +72,9 @@ def mix(logits, cache: CopyCache, weight: float):
     if not n:
         return logprobs
     probs = logprobs.exp() * (1.0 - weight)
-    tokens = torch.tensor(list(q), device=logits.device)
-    tokens_ok = tokens < probs.shape[-1]
-    if not bool(tokens_ok.all()):
-        tokens = tokens[tokens_ok]
-        values = torch.tensor([v for t, v in q.items() if t < probs.shape[-1]], device=logits.device)
-    else:
-        values = torch.tensor(list(q.values()), device=logits.device)
-    probs[tokens] += weight * values.to(probs.dtype)
+    size = probs.shape[-1]
+    kept = [(token, share) for token, share in q.items() if token < size]  # ids the logits have
+    if kept:
+        tokens, shares = zip(*kept)
+        probs[list(tokens)] += weight * torch.tensor(shares, dtype=probs.dtype, device=probs.device)
     return probs.log()
