@@ -83,6 +83,7 @@ class Pipeline:
             temperature=self.options.temperature,
             single_line=not cursor.multiline,
             heal=prompt.heal,
+            memory=prompt.memory,
             cancel=cancel or threading.Event(),
         )
         raw = self.backend.generate(request)

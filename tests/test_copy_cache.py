@@ -118,3 +118,83 @@ def test_ship_lm_refuses_a_weight_outside_the_unit_interval(tmp_path, capsys):
 
     assert main(["train", "ship-lm", "--run", str(tmp_path), "--copy-cache", "1.5"]) == 2
     assert "--copy-cache must be in [0, 1)" in capsys.readouterr().err
+
+
+def test_tokens_pushed_without_indexing_extend_the_suffix_but_are_never_copied():
+    cache = CopyCache([1, 2, 3, 1, 2], index_pushed=False)
+    assert cache.distribution() == (2, {3: 1.0})
+    cache.push(5)
+    cache.push(1)  # "5 1" never occurred; "1" was followed by 2 twice in the prompt
+    assert cache.distribution() == (1, {2: 1.0})
+    cache.push(2)  # "1 2": followed by 3 in the prompt; the prompt's last 2 (followed by 5, written) is not indexed
+    assert cache.distribution() == (2, {3: 1.0})
+    grown = CopyCache([1, 2, 3, 1, 2])
+    for token in (5, 1, 2):
+        grown.push(token)
+    assert grown.distribution() == (2, {3: 0.5, 5: 0.5})  # indexed: the written "1 2 5" counts too
+
+
+def test_compose_puts_the_code_cut_from_the_prompt_in_its_memory(backend):
+    from bowerbird.learners.lm.prompt import compose
+
+    prefix = "".join(f"value_{i} = compute({i})\n" for i in range(400)) + "result = comp"
+    prompt = compose(backend, "", "# m.py", prefix, "", 8)
+    assert prompt.memory and prefix.startswith(prompt.memory)
+    body = prompt.text.split("# m.py\n", 1)[1].split("<fim_suffix>")[0]  # the tiny model's prompts are FIM
+    assert prompt.memory + body + prompt.heal == prefix  # nothing lost, nothing twice
+    assert prompt.memory.endswith("\n")  # cut at a line start
+    short = compose(backend, "", "# m.py", "x = 1\ny = ", "", 8)
+    assert short.memory == ""  # all of it fits
+
+
+def test_memory_before_the_prompt_is_copied_from(backend):
+    memory = backend.tokenizer("total = compute_value(first_arg, second_arg)\n", add_special_tokens=False)["input_ids"]
+    ids = backend.tokenizer("other = compute_value(", add_special_tokens=False)["input_ids"]
+    alone = decode(backend.network, backend.vocabulary, ids, max_new_tokens=30, eos_id=None, copy_weight=0.9)
+    recalled = decode(backend.network, backend.vocabulary, ids, max_new_tokens=30, eos_id=None, copy_weight=0.9,
+                      memory=memory)
+    assert backend.tokenizer.decode(recalled[0].ids) == "first_arg, second_arg)\n"
+    assert backend.tokenizer.decode(alone[0].ids) != "first_arg, second_arg)\n"
+
+
+def test_the_backend_keeps_the_last_memory_tokens_and_the_check_agrees_with_generation(tiny_model, tmp_path):
+    import json
+    import shutil
+
+    from bowerbird.learners.lm.backend import GenerationRequest
+    from bowerbird.learners.lm.evaluate import teacher_forced_matches
+    from bowerbird.learners.lm.hf import SETTINGS_FILE
+    from bowerbird.learners.lm.loading import load_backend
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    (folder / SETTINGS_FILE).write_text(json.dumps({"copy_cache_weight": 0.9, "copy_cache_memory_tokens": 64}))
+    remembering = load_backend("transformers", str(folder))
+    assert remembering.copy_memory == 64
+    text = "import os\n" * 200 + "total = compute_value(first_arg, second_arg)\n"
+    kept = remembering.memory_ids(text)
+    assert len(kept) == 64 and remembering.tokenizer.decode(kept).endswith("second_arg)\n")
+    prompt = "other = compute_value("
+    line = remembering.generate(GenerationRequest(prompt, max_new_tokens=30, memory=text))[0].text
+    assert line == "first_arg, second_arg)\n"
+    assert teacher_forced_matches(remembering, [prompt], line.rstrip("\n"), memories=[text]) == [True]
+    assert teacher_forced_matches(remembering, [prompt], line.rstrip("\n")) == [False]  # without it, no
+    remembering.copy_memory = 0  # off: the memory is ignored
+    assert remembering.memory_ids(text) == []
+
+
+def test_bad_memory_settings_are_ignored(tmp_path, tiny_model, caplog):
+    import json
+    import shutil
+
+    from bowerbird.learners.lm.hf import SETTINGS_FILE
+    from bowerbird.learners.lm.loading import load_backend
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    for bad in ("many", -5, 2.5, True):
+        (folder / SETTINGS_FILE).write_text(json.dumps({"copy_cache_weight": 0.2, "copy_cache_memory_tokens": bad}))
+        with caplog.at_level(logging.WARNING):
+            assert load_backend("transformers", str(folder)).copy_memory == 0
+        assert "copy_cache_memory_tokens" in caplog.text
+        caplog.clear()

@@ -114,7 +114,7 @@ def outcome(solved: set[int], applicable=(1, 2, 3, 62)) -> HoleOutcome:
 def test_summary_picks_fixed_best_on_one_half_and_scores_the_other(monkeypatch):
     import bowerbird.learners.lm.evaluate as evaluate
 
-    monkeypatch.setattr(evaluate, "greedy_line", lambda backend, prompt, n, heal="": "x")
+    monkeypatch.setattr(evaluate, "greedy_line", lambda backend, prompt, n, heal="", memory="": "x")
     outcomes = [outcome({2, 62}), outcome({2}), outcome({2}), outcome(set()), outcome({62}), outcome({1})] * 4
     for o in outcomes:
         o.prompts = {pid: f"prompt {pid}" for pid in o.applicable}
@@ -190,6 +190,13 @@ def test_eval_completion_command(tmp_path, tiny_model, capsys):
     assert main(["eval", "completion", "--repo", fixture, "--holes", "4", "--model", str(tiny_model),
                  "--methods", "in_file", "--index-dir", str(tmp_path), "--copy-cache", "0.3", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["copy_cache"] == 0.3
+    assert main(["eval", "completion", "--repo", fixture, "--model", str(tiny_model), "--copy-memory", "-1"]) == 2
+    assert "--copy-memory must be >= 0" in capsys.readouterr().err
+    assert main(["eval", "completion", "--repo", fixture, "--holes", "4", "--model", str(tiny_model),
+                 "--methods", "in_file", "--index-dir", str(tmp_path), "--copy-cache", "0.3", "--copy-memory", "256",
+                 "--copy-written", "off", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["copy_memory"], summary["copy_written"]) == (256, False)
 
 
 def test_a_healed_sweep_heals_every_prompt(repo, tiny_model):

@@ -37,6 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     completion.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
                             help="share of the prompt's n-gram copy cache in each next-token distribution, "
                                  "in [0, 1) (local models; default: the checkpoint's setting, else 0)")
+    completion.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
+                            help="tokens of the code before the prompt's window that the copy cache also indexes "
+                                 "(local models; default: the checkpoint's setting, else 0)")
+    completion.add_argument("--copy-written", choices=("on", "off"), default=None,
+                            help="whether the copy cache indexes the tokens the model writes (default: the checkpoint's "
+                                 "setting, else on)")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
@@ -75,6 +81,15 @@ def run(args: argparse.Namespace) -> int:
         if not hasattr(backend, "copy_weight"):
             raise UsageError(f"--copy-cache needs a local model; backend {backend.name!r} has no token probabilities here")
         backend.copy_weight = args.copy_cache
+    if args.copy_memory is not None or args.copy_written is not None:
+        if not hasattr(backend, "copy_weight"):
+            raise UsageError(f"--copy-memory/--copy-written need a local model; backend {backend.name!r} has none here")
+        if args.copy_memory is not None:
+            if args.copy_memory < 0:
+                raise UsageError("--copy-memory must be >= 0")
+            backend.copy_memory = args.copy_memory
+        if args.copy_written is not None:
+            backend.copy_written = args.copy_written == "on"
     with tempfile.TemporaryDirectory() as temp:
         store = IndexStore(index_path_for(root, args.index_dir or Path(temp)), root)
         try:
@@ -91,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{root}: too few usable holes ({len(outcomes)})")
     summary = {"repo": str(root), "model": backend.model, "healed_prompts": args.token_healing,
                "copy_cache": getattr(backend, "copy_weight", None),
+               "copy_memory": getattr(backend, "copy_memory", None),
+               "copy_written": getattr(backend, "copy_written", None),
                "fim": backend.fim.family if backend.fim else None,
                **summarise(outcomes, backend, args.seed, methods=methods)}
     if args.plot:

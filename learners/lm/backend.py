@@ -18,6 +18,7 @@ class GenerationRequest:
     temperature: float = 0.0  # 0: greedy (one candidate per distinct result)
     single_line: bool = True  # stop at the first newline of the completion
     heal: str = ""  # token healing: characters cut from the prompt's end that the completion must start with
+    memory: str = ""  # text before the prompt that it could not hold: the copy cache indexes it too (local models)
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)  # set: stop between tokens
 
 

@@ -23,8 +23,9 @@ class CopyCache:
     """Where each token occurred (with a successor) in a token sequence, kept up to date as
     tokens are appended; the look-up extends matches backwards from the last token."""
 
-    def __init__(self, ids: list[int], max_n: int = MAX_N):
+    def __init__(self, ids: list[int], max_n: int = MAX_N, index_pushed: bool = True):
         self.max_n = max_n
+        self.index_pushed = index_pushed  # False: pushed tokens extend the suffix but are never copied from
         self.ids: list[int] = list(ids)
         self.at: dict[int, list[int]] = {}  # token -> positions i (ascending) with a successor ids[i + 1]
         for i, token in enumerate(self.ids[:-1]):
@@ -32,7 +33,7 @@ class CopyCache:
 
     def push(self, token: int) -> None:
         """Append `token`: the token before it now has a successor."""
-        if self.ids:
+        if self.ids and self.index_pushed:
             self.at.setdefault(self.ids[-1], []).append(len(self.ids) - 1)
         self.ids.append(token)
 

@@ -122,7 +122,8 @@ def decode(
     network, vocabulary: Vocabulary, ids: list[int], *, max_new_tokens: int, eos_id: int | None,
     candidates: int = 1, temperature: float = 0.0, single_line: bool = True, heal: str = "",
     cancel: threading.Event | None = None, cached: PromptCache | None = None, device: str = "cpu",
-    generator=None, copy_weight: float = 0.0,
+    generator=None, copy_weight: float = 0.0, memory: list[int] | None = None,
+    copy_written: bool = True,
 ) -> list[Generated]:
     """Greedy (one row) or sampled (`candidates` rows at `temperature`) continuations of `ids`.
 
@@ -132,17 +133,19 @@ def decode(
     (FIM markers, separators) are never written. `heal`: characters cut
     from the end of the prompt (token healing); a row's first tokens are constrained to write
     them, and the text returned still starts with them. `copy_weight`: the share of the prompt's
-    n-gram copy cache in each next-token distribution (copy_cache.py; 0: the model alone).
-    Returns [] when cancelled."""
+    n-gram copy cache in each next-token distribution (copy_cache.py; 0: the model alone);
+    `memory`: token ids of text before the prompt that the cache indexes too (the model does
+    not see them); `copy_written`: whether the tokens written are indexed as they come (False:
+    copy from the prompt and memory only). Returns [] when cancelled."""
     import torch
 
     with torch.inference_mode():
         return _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal,
-                       cancel or threading.Event(), cached, device, generator, copy_weight)
+                       cancel or threading.Event(), cached, device, generator, copy_weight, memory or [], copy_written)
 
 
 def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal, cancel,
-            cached, device, generator, copy_weight) -> list[Generated]:
+            cached, device, generator, copy_weight, memory, copy_written) -> list[Generated]:
     import torch
 
     from bowerbird.learners.lm.copy_cache import CopyCache, mix
@@ -157,7 +160,7 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
     structural = vocabulary.structural_ids(eos_id)
     remaining = [heal] * rows
     done = [False] * rows
-    copies = [CopyCache(ids) for _ in range(rows)] if copy_weight > 0 else []
+    copies = [CopyCache(memory + ids, index_pushed=copy_written) for _ in range(rows)] if copy_weight > 0 else []
     try:
         for step in range(max_new_tokens):
             if cancel.is_set():

@@ -51,6 +51,7 @@ class HoleOutcome:
     es: dict[str, float] = field(default_factory=dict)
     prompts: dict[int, str] = field(default_factory=dict, repr=False)  # per proposal id
     heals: dict[int, str] = field(default_factory=dict, repr=False)  # token healing's cut, per proposal id
+    memories: dict[int, str] = field(default_factory=dict, repr=False)  # copy-cache memory, per proposal id
     new_tokens: int = 0  # generation length used for this hole
     healing: dict[str, tuple[bool, float]] = field(default_factory=dict)  # "plain"/"healed": (exact, edit sim.)
 
@@ -100,10 +101,12 @@ class Windows:
         return "\n".join(reversed(sections))  # the most similar window next to the code
 
 
-def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list[str] | None = None) -> list[bool]:
+def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list[str] | None = None,
+                           memories: list[str] | None = None) -> list[bool]:
     """For each prompt: would greedy decoding write `target` and then end the line? With
     `heals` (token healing: characters cut from each prompt's end), the model must first
-    rewrite them under the decoder's constraint, then write `target`.
+    rewrite them under the decoder's constraint, then write `target`. `memories`: each
+    prompt's copy-cache memory (`GenerationRequest.memory`).
 
     The check follows the tokenizer's own segmentation of the line. Greedy decoding usually
     writes that segmentation; when it writes the same text in other tokens (seen with healed
@@ -113,6 +116,7 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
 
     tokenizer, model = backend.tokenizer, backend.network
     heals = heals or [""] * len(prompts)
+    memories = memories or [""] * len(prompts)
     vocabulary = getattr(backend, "vocabulary", None)
     eos = backend.eos_id
     rows, targets, constraints = [], [], []
@@ -144,6 +148,7 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
     offset = max(0, min(len(row) - len(t) - 1 for row, t, ok in zip(rows, targets, usable) if ok))
     kept = {"logits_to_keep": length - offset} if _keeps_logits(model) else {}
     copy_weight = getattr(backend, "copy_weight", 0.0)
+    written = getattr(backend, "copy_written", True)
     with torch.inference_mode():
         logits = model(input_ids=ids, attention_mask=mask, **kept).logits
         if not kept:
@@ -152,11 +157,12 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
             from bowerbird.learners.lm.copy_cache import CopyCache, mix
 
             logits = logits.float()
-            for r, (row, target_ids, ok) in enumerate(zip(rows, targets, usable)):
+            for r, (row, target_ids, ok, memory) in enumerate(zip(rows, targets, usable, memories)):
                 if not ok:
                     continue
                 prompt_end = len(row) - len(target_ids)
-                cache = CopyCache(row[:prompt_end])
+                remembered = backend.memory_ids(memory) if hasattr(backend, "memory_ids") else []
+                cache = CopyCache(remembered + row[:prompt_end], index_pushed=written)
                 for j in range(len(target_ids) + 1):  # each target token, then the line's end
                     logits[r, prompt_end - 1 + j - offset] = mix(logits[r, prompt_end - 1 + j - offset], cache, copy_weight)
                     if j < len(target_ids):
@@ -195,17 +201,20 @@ def _keeps_logits(model) -> bool:
 
 
 def exact_matches(backend, prompts: list[str], target: str, max_new_tokens: int,
-                  heals: list[str] | None = None) -> list[bool]:
+                  heals: list[str] | None = None, memories: list[str] | None = None) -> list[bool]:
     """Greedy exact match of `target` for each prompt: by teacher forcing for a local model
     (one batched forward pass), by generation for any other backend."""
     if getattr(backend, "network", None) is not None:
-        return teacher_forced_matches(backend, prompts, target, heals)
+        return teacher_forced_matches(backend, prompts, target, heals, memories)
     heals = heals or [""] * len(prompts)
-    return [greedy_line(backend, p, max_new_tokens, h).rstrip() == target.rstrip() for p, h in zip(prompts, heals)]
+    memories = memories or [""] * len(prompts)
+    return [greedy_line(backend, p, max_new_tokens, h, m).rstrip() == target.rstrip()
+            for p, h, m in zip(prompts, heals, memories)]
 
 
-def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "") -> str:
-    candidates = backend.generate(GenerationRequest(prompt, max_new_tokens=max_new_tokens, single_line=True, heal=heal))
+def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "", memory: str = "") -> str:
+    candidates = backend.generate(GenerationRequest(prompt, max_new_tokens=max_new_tokens, single_line=True, heal=heal,
+                                                    memory=memory))
     return candidates[0].text.split("\n")[0] if candidates else ""
 
 
@@ -242,32 +251,36 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
                     for p in proposals}
         prompts = {pid: c.text for pid, c in composed.items()}
         heals = {pid: c.heal for pid, c in composed.items()}
-        distinct = sorted({(c.text, c.heal) for c in composed.values()})
-        verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _ in distinct], target, new_tokens,
-                                                    [h for _, h in distinct])))
-        outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens, heals=heals)
+        memories = {pid: c.memory for pid, c in composed.items()}
+        distinct = sorted({(c.text, c.heal, c.memory) for c in composed.values()})
+        verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _, _ in distinct], target, new_tokens,
+                                                    [h for _, h, _ in distinct], [m for _, _, m in distinct])))
+        outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens, heals=heals,
+                              memories=memories)
         outcome.applicable = sorted(prompts)
-        outcome.solved_by = {pid for pid, c in composed.items() if verdicts[(c.text, c.heal)]}
+        outcome.solved_by = {pid for pid, c in composed.items() if verdicts[(c.text, c.heal, c.memory)]}
         in_file_id = next(p.kind.id for p in proposals if p.kind.source == IN_FILE)
         outcome.em["in_file"] = in_file_id in outcome.solved_by
-        outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens, heals[in_file_id]).rstrip(), target.rstrip())
+        outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens, heals[in_file_id],
+                                                                 memories[in_file_id]).rstrip(), target.rstrip())
         if sweep:
             random_id = rng.choice(outcome.applicable)
             outcome.em["random"] = random_id in outcome.solved_by
             outcome.em["oracle"] = bool(outcome.solved_by)
-            outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens, heals[random_id]).rstrip(),
+            outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens, heals[random_id], memories[random_id]).rstrip(),
                                                    target.rstrip())
         if "retrieval" in methods:
             retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
                                 header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
-            outcome.em["retrieval"] = exact_matches(backend, [retrieval.text], target, new_tokens, [retrieval.heal])[0]
+            outcome.em["retrieval"] = exact_matches(backend, [retrieval.text], target, new_tokens, [retrieval.heal],
+                                                    [retrieval.memory])[0]
             outcome.es["retrieval"] = edit_similarity(
-                greedy_line(backend, retrieval.text, new_tokens, retrieval.heal).rstrip(), target.rstrip())
+                greedy_line(backend, retrieval.text, new_tokens, retrieval.heal, retrieval.memory).rstrip(), target.rstrip())
         if getattr(backend, "healing", False):  # what token healing changes, on in_file's prompt, by real generation
             in_file = next(p for p in proposals if p.kind.id == in_file_id)
             for name, heal in (("plain", False), ("healed", True)):
                 prompt = compose(backend, in_file.text, header, hole.prefix, suffix, new_tokens + 2, heal=heal)
-                line = greedy_line(backend, prompt.text, new_tokens + 2, prompt.heal).rstrip()
+                line = greedy_line(backend, prompt.text, new_tokens + 2, prompt.heal, prompt.memory).rstrip()
                 outcome.healing[name] = (line == target.rstrip(), edit_similarity(line, target.rstrip()))
         outcomes.append(outcome)
         if progress:
@@ -289,7 +302,8 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
         o.em["fixed_best"] = fixed in o.solved_by
         chosen = fixed if fixed in o.prompts else 62
         o.es["fixed_best"] = edit_similarity(
-            greedy_line(backend, o.prompts[chosen], o.new_tokens, o.heals.get(chosen, "")).rstrip(), o.target.rstrip())
+            greedy_line(backend, o.prompts[chosen], o.new_tokens, o.heals.get(chosen, ""),
+                        o.memories.get(chosen, "")).rstrip(), o.target.rstrip())
     results = {}
     for method in (m for m in METHODS if m in methods):
         em = [o.em[method] for o in evaluation]

@@ -48,6 +48,14 @@ def _weight(value) -> float:
     return 0.0
 
 
+def _count(value, name: str) -> int:
+    """A non-negative token count from settings, else 0 (with a warning)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    logger.warning("ignoring %s %r: expected a non-negative integer", name, value)
+    return 0
+
+
 class TransformersBackend:
     name = "transformers"
 
@@ -76,6 +84,10 @@ class TransformersBackend:
             fim = settings.get("fill_in_the_middle", True)
         # the prompt's n-gram copy cache mixed into each next-token distribution (copy_cache.py)
         self.copy_weight = _weight(settings.get("copy_cache_weight", 0.0))
+        # tokens of the code before the prompt (cut by the budget) that the copy cache also indexes
+        self.copy_memory = _count(settings.get("copy_cache_memory_tokens", 0), "copy_cache_memory_tokens")
+        # whether the tokens the model writes are indexed too (False: copy from the prompt only)
+        self.copy_written = settings.get("copy_cache_written", True) is not False
         self.fim = detect_template(self.tokenizer.get_vocab()) if fim else None
         self.counter = TokenizerCounter(self.tokenizer)
         self.eos_id = self.tokenizer.eos_token_id
@@ -85,6 +97,13 @@ class TransformersBackend:
         self.healing = True  # token healing: the prompt composer may cut the last token (see prompt.py)
         logger.info("loaded %s on %s (%s, context %d, FIM %s)", model, self.device, dtype,
                     self.context_tokens, self.fim.family if self.fim else "none")
+
+    def memory_ids(self, memory: str) -> list[int]:
+        """The copy cache's memory in tokens: the last `copy_memory` tokens of `memory`."""
+        if not memory or self.copy_weight <= 0 or self.copy_memory <= 0:
+            return []
+        tail = memory[-self.copy_memory * 8 :]  # characters enough for the tokens kept (a token is ~3.5)
+        return self.tokenizer(tail, add_special_tokens=False)["input_ids"][-self.copy_memory :]
 
     def generate(self, request: GenerationRequest) -> list[Candidate]:
         from bowerbird.learners.lm.decoding import decode
@@ -96,12 +115,14 @@ class TransformersBackend:
         ids = ids[-(self.context_tokens - max_new_tokens):]
         if not ids:
             return []
+        memory = self.memory_ids(request.memory)
         shared = self.prompt_cache if self.prompt_cache.lock.acquire(blocking=False) else None
         try:
             rows = decode(
                 self.network, self.vocabulary, ids, max_new_tokens=max_new_tokens, eos_id=self.eos_id,
                 candidates=request.candidates, temperature=request.temperature, single_line=request.single_line,
                 heal=heal, cancel=request.cancel, cached=shared, device=self.device, copy_weight=self.copy_weight,
+                memory=memory, copy_written=self.copy_written,
             )
         finally:
             if shared is not None:

@@ -31,6 +31,7 @@ class Prompt:
     tokens: int  # the prompt's length in the model's tokens (template tokens approximate)
     context_tokens: int  # of which the proposal context
     heal: str = ""  # characters cut from the end of the code before the cursor (token healing)
+    memory: str = ""  # the start of the code before the cursor that the budget cut off (for the copy cache)
 
 
 def healed_tail(counter, text: str) -> str:
@@ -69,9 +70,10 @@ def compose(backend: Backend, context: str, header: str, prefix: str, suffix: st
         cut = body.index("\n") + 1
         body_tokens -= counter.count(body[:cut])
         body = body[cut:]
+    memory = prefix[: len(prefix) - len(body)]
     healed = healed_tail(counter, body) if (getattr(backend, "healing", False) if heal is None else heal) else ""
     body = body[: len(body) - len(healed)]
     left = head + body
     text = backend.fim.format(left, tail) if backend.fim is not None else left
     # Token counts of the parts; a BPE may merge differently across the joins by a token or two.
-    return Prompt(text, head_tokens + body_tokens + tail_tokens, context_tokens, healed)
+    return Prompt(text, head_tokens + body_tokens + tail_tokens, context_tokens, healed, memory)
