@@ -198,3 +198,19 @@ def test_bad_memory_settings_are_ignored(tmp_path, tiny_model, caplog):
             assert load_backend("transformers", str(folder)).copy_memory == 0
         assert "copy_cache_memory_tokens" in caplog.text
         caplog.clear()
+
+
+def test_ship_lm_writes_the_copy_cache_settings_the_backend_reads(tmp_path, capsys):
+    from bowerbird.cli import build_parser
+    from bowerbird.commands.train import ship_settings
+
+    args = build_parser().parse_args(["train", "ship-lm", "--run", str(tmp_path), "--no-fim", "--copy-cache", "0.2",
+                                      "--copy-memory", "4096", "--copy-written", "off"])
+    assert ship_settings(args) == {"fill_in_the_middle": False, "copy_cache_weight": 0.2,
+                                   "copy_cache_memory_tokens": 4096, "copy_cache_written": False}
+    plain = build_parser().parse_args(["train", "ship-lm", "--run", str(tmp_path), "--copy-memory", "4096"])
+    assert ship_settings(plain) == {}  # no cache, nothing for its memory to do
+    from bowerbird.cli import main
+
+    assert main(["train", "ship-lm", "--run", str(tmp_path), "--copy-cache", "0.2", "--copy-memory", "-3"]) == 2
+    assert "--copy-memory must be >= 0" in capsys.readouterr().err

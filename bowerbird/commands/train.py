@@ -64,6 +64,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
                       help="the shipped model's prompt copy cache weight in [0, 1) (learners/lm/copy_cache.py; "
                            "measure it with `eval completion --copy-cache`)")
+    ship.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
+                      help="tokens of the code before the prompt that the copy cache also indexes "
+                           "(`eval completion --copy-memory` measures it)")
+    ship.add_argument("--copy-written", choices=("on", "off"), default=None,
+                      help="whether the copy cache indexes the tokens the model writes (default on)")
     ship.set_defaults(run=run_ship)
     lm_data.add_bundle_parser(kinds)
     gfsa.add_train_parser(kinds)
@@ -72,18 +77,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     misuse_model.add_ship_parser(kinds)
 
 
+def ship_settings(args: argparse.Namespace) -> dict:
+    """The shipped checkpoint's `bowerbird.json` from ship-lm's options (learners/lm/hf.py reads it)."""
+    settings: dict = {"fill_in_the_middle": False} if args.no_fim else {}
+    if args.copy_cache:
+        settings["copy_cache_weight"] = args.copy_cache
+        if args.copy_memory:
+            settings["copy_cache_memory_tokens"] = args.copy_memory
+        if args.copy_written == "off":
+            settings["copy_cache_written"] = False
+    return settings
+
+
 def run_ship(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.loading import EMBEDDED_NAME, embedded_folder
     from bowerbird.learners.lm.model_card import ship
 
     check_copy_cache(args.copy_cache)
+    if args.copy_memory is not None and args.copy_memory < 0:
+        raise UsageError("--copy-memory must be >= 0")
     if not (args.run_dir / "checkpoint" / "config.json").exists():
         raise UsageError(f"{args.run_dir}: no checkpoint (run `bowerbird train lm --run {args.run_dir}` first)")
     evaluations, notes = read_reports_and_notes(args.evaluations, args.notes)
     destination = embedded_folder()
-    settings = {"fill_in_the_middle": False} if args.no_fim else {}
-    if args.copy_cache:
-        settings["copy_cache_weight"] = args.copy_cache
+    settings = ship_settings(args)
     ship(args.run_dir, destination, evaluations, notes, settings or None)
     print(f"shipped {args.run_dir / 'checkpoint'} as {EMBEDDED_NAME} in {destination}")
     return 0
