@@ -34,7 +34,9 @@ def run(args: argparse.Namespace) -> dict:
     torch.set_num_threads(args.threads) if args.threads else None
     backend = load_backend("transformers", str(args.model))
     if args.copy_cache is not None:
-        backend.copy_weight = args.copy_cache
+        from bowerbird.learners.lm.copy_cache import parse
+
+        backend.copy_weight = parse(args.copy_cache)
     if args.copy_memory is not None:
         backend.copy_memory = args.copy_memory
     tokenizer = backend.tokenizer
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> dict:
     rng = random.Random(args.seed)
     backend.vocabulary.texts  # computed once at load in the server
     logits_like = torch.randn(len(backend.vocabulary.texts))
-    from bowerbird.learners.lm.copy_cache import CopyCache, mix
+    from bowerbird.learners.lm.copy_cache import enabled, mix, new_cache
 
     cold, warm, copying = [], [], []
     for number in range(args.runs + 1):
@@ -70,9 +72,9 @@ def run(args: argparse.Namespace) -> dict:
         # the copy cache's own share: the memory tokenised, the index built on it and the
         # prompt, then one mixture per new token
         began_copy = time.perf_counter()
-        copy = CopyCache(backend.memory_ids(before) + prompt, index_pushed=backend.copy_written)
+        copy = new_cache(backend.memory_ids(before) + prompt, backend.copy_weight or 0.2, backend.copy_written)
         for token in first[0].ids:
-            mix(logits_like, copy, 0.2)
+            mix(logits_like, copy, backend.copy_weight or 0.2)
             copy.push(token)
         ended_copy = time.perf_counter()
         if number:  # the first run warms up the allocator
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> dict:
         "benchmark": "bench_inference", "environment": environment(), "model": str(args.model),
         "parameters_m": round(sum(p.numel() for p in backend.network.parameters()) / 1e6, 2),
         "threads": torch.get_num_threads(), "copy_cache": backend.copy_weight,
-        "copy_memory": backend.copy_memory if backend.copy_weight > 0 else 0, "prompt_tokens": prompt_tokens, "new_tokens": args.new_tokens, "runs": args.runs,
+        "copy_memory": backend.copy_memory if enabled(backend.copy_weight) else 0, "prompt_tokens": prompt_tokens, "new_tokens": args.new_tokens, "runs": args.runs,
         "cold_ms": {"p50": round(percentile(cold, 50), 1), "p95": round(percentile(cold, 95), 1)},
         "warm_ms": {"p50": round(percentile(warm, 50), 1), "p95": round(percentile(warm, 95), 1)},
         "copy_cache_ms": {"p50": round(percentile(copying, 50), 2), "p95": round(percentile(copying, 95), 2)},
@@ -101,8 +103,8 @@ def main() -> int:
     parser.add_argument("--prompt-tokens", type=int, default=1024)
     parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
-                        help="the prompt's copy cache weight (default: the checkpoint's setting)")
+    parser.add_argument("--copy-cache", default=None, metavar="WEIGHT",
+                        help="the prompt's copy cache weight, or one per match length (default: the checkpoint's setting)")
     parser.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
                         help="tokens before the prompt that the copy cache indexes (default: the checkpoint's setting)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
@@ -120,7 +122,7 @@ def main() -> int:
     rows = [
         ("model", f"{doc['parameters_m']}M parameters, {doc['threads']} threads", "", ""),
         ("prompt / new tokens", f"{doc['prompt_tokens']} / {doc['new_tokens']}", "", ""),
-        ("copy cache weight / memory", f"{doc['copy_cache']:g} / {doc['copy_memory']} tokens", "", ""),
+        ("copy cache weight / memory", f"{doc['copy_cache']} / {doc['copy_memory']} tokens", "", ""),
         ("copy cache alone p50 / p95", f"{doc['copy_cache_ms']['p50']:.2f} / {doc['copy_cache_ms']['p95']:.2f} ms", "", ""),
         ("cold p50 / p95", f"{c['p50']:.1f} / {c['p95']:.1f} ms", f"<= {TARGET_MS:g} ms p95" if t["applies"] else
          "(target is for 1,024-token prompts)", verdict(t["pass"]) if t["applies"] else ""),

@@ -208,9 +208,45 @@ def test_ship_lm_writes_the_copy_cache_settings_the_backend_reads(tmp_path, caps
                                       "--copy-memory", "4096", "--copy-written", "off"])
     assert ship_settings(args) == {"fill_in_the_middle": False, "copy_cache_weight": 0.2,
                                    "copy_cache_memory_tokens": 4096, "copy_cache_written": False}
+    per_length = build_parser().parse_args(["train", "ship-lm", "--run", str(tmp_path), "--copy-cache", "0,0.1,0.5"])
+    assert ship_settings(per_length) == {"copy_cache_weight": [0.0, 0.1, 0.5]}
     plain = build_parser().parse_args(["train", "ship-lm", "--run", str(tmp_path), "--copy-memory", "4096"])
     assert ship_settings(plain) == {}  # no cache, nothing for its memory to do
     from bowerbird.cli import main
 
     assert main(["train", "ship-lm", "--run", str(tmp_path), "--copy-cache", "0.2", "--copy-memory", "-3"]) == 2
     assert "--copy-memory must be >= 0" in capsys.readouterr().err
+
+
+def test_a_weight_per_match_length_uses_the_one_for_the_match_found():
+    from bowerbird.learners.lm.copy_cache import new_cache, parse, per_length, valid
+
+    logits = torch.zeros(10)
+    short = new_cache([3, 7, 5, 3], (0.0, 0.5))  # "3" matched (n = 1): weight 0
+    assert short.distribution() == (1, {7: 1.0}) and short.max_n == 2
+    assert torch.allclose(mix(logits, short, (0.0, 0.5)), torch.log_softmax(logits, -1))
+    long = new_cache([2, 3, 7, 2, 3], (0.0, 0.5))  # "2 3" matched (n = 2): weight 0.5
+    assert float(mix(logits, long, (0.0, 0.5))[7].exp()) == pytest.approx(0.5 * 0.1 + 0.5)
+    longer = new_cache([1, 2, 3, 7, 1, 2, 3], (0.0, 0.5))  # capped at the list's length: still 0.5
+    assert longer.distribution()[0] == 2
+    assert per_length(0.2) == (0.2,) * 6 and per_length([0.1, 0.3]) == (0.1, 0.3)
+    assert parse("0.2") == 0.2 and parse("0,0.1,0.5") == (0.0, 0.1, 0.5)
+    for bad in ("1.0", "0.2,-0.1", "x", "0.1,,0.2"):
+        with pytest.raises(ValueError):
+            parse(bad)
+    assert not valid([]) and not valid([0.1] * 33) and valid([0.1] * 32)
+
+
+def test_the_checkpoint_can_set_a_weight_per_match_length(tmp_path, tiny_model):
+    import json
+    import shutil
+
+    from bowerbird.learners.lm.hf import SETTINGS_FILE
+    from bowerbird.learners.lm.loading import load_backend
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)
+    (folder / SETTINGS_FILE).write_text(json.dumps({"copy_cache_weight": [0, 0.1, 0.5]}))
+    assert load_backend("transformers", str(folder)).copy_weight == (0.0, 0.1, 0.5)
+    (folder / SETTINGS_FILE).write_text(json.dumps({"copy_cache_weight": [0.1, 2]}))
+    assert load_backend("transformers", str(folder)).copy_weight == 0.0

@@ -183,36 +183,41 @@ def test_teacher_forced_exact_match_agrees_with_healed_decoding(line_model):
     assert healed >= 10 and agreed >= 3
 
 
-def test_teacher_forced_exact_match_agrees_with_decoding_with_the_copy_cache(line_model):
+@pytest.mark.parametrize("weight,written,remember", [(0.5, True, False), ((0.2, 0.4, 0.6, 0.8), False, True)],
+                         ids=["one-weight", "per-length-prompt-only-with-memory"])
+def test_teacher_forced_exact_match_agrees_with_decoding_with_the_copy_cache(line_model, weight, written, remember):
     from bowerbird.learners.lm.decoding import decode
 
     backend = line_model
     rng = random.Random(2)
     files = split(corpus_files(include_site_packages=False))[0][:30]
     agreed = changed = 0
-    backend.copy_weight = 0.5
+    backend.copy_weight, backend.copy_written, backend.copy_memory = weight, written, 256 if remember else 0
     try:
         for _ in range(40):
             lines = rng.choice(files).path.read_text(encoding="utf-8").split("\n")
             at = rng.randrange(2, max(3, len(lines) - 1))
             cut = rng.randrange(0, max(1, len(lines[at])))
             prompt = "\n".join(lines[at - 2 : at] + [lines[at][:cut]])[-45:]
-            text = backend.generate(GenerationRequest(prompt, max_new_tokens=12, single_line=True))[0].text
+            memory = "\n".join(lines[max(0, at - 40) : at - 2]) + "\n" if remember else ""
+            request = GenerationRequest(prompt, max_new_tokens=12, single_line=True, memory=memory)
+            text = backend.generate(request)[0].text
             backend.copy_weight = 0.0
-            changed += backend.generate(GenerationRequest(prompt, max_new_tokens=12, single_line=True))[0].text != text
-            backend.copy_weight = 0.5
+            changed += backend.generate(request)[0].text != text
+            backend.copy_weight = weight
             line = text.split("\n")[0]
             if "\n" in text and line:
-                if teacher_forced_matches(backend, [prompt], line) == [True]:
+                if teacher_forced_matches(backend, [prompt], line, memories=[memory]) == [True]:
                     agreed += 1
                 else:  # the only allowed disagreement: greedy wrote the line in other tokens than the tokenizer's
                     ids = backend.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-                    written = decode(backend.network, backend.vocabulary, ids, max_new_tokens=12, eos_id=backend.eos_id,
-                                     copy_weight=0.5)[0].ids
+                    written_ids = decode(backend.network, backend.vocabulary, ids, max_new_tokens=12,
+                                         eos_id=backend.eos_id, copy_weight=weight, memory=backend.memory_ids(memory),
+                                         copy_written=written)[0].ids
                     segmented = backend.tokenizer(line, add_special_tokens=False)["input_ids"]
-                    assert written[: len(segmented)] != segmented
-                    assert backend.tokenizer.decode(written).split("\n")[0] == line
-            assert teacher_forced_matches(backend, [prompt], (line or "") + "zz") == [False]
+                    assert written_ids[: len(segmented)] != segmented
+                    assert backend.tokenizer.decode(written_ids).split("\n")[0] == line
+            assert teacher_forced_matches(backend, [prompt], (line or "") + "zz", memories=[memory]) == [False]
     finally:
-        backend.copy_weight = 0.0
+        backend.copy_weight, backend.copy_written, backend.copy_memory = 0.0, True, 0
     assert agreed >= 5 and changed >= 3  # the cache did change lines, and the check followed

@@ -17,10 +17,17 @@ class UsageError(Exception):
     """Bad input from the user: reported on stderr with exit code 2."""
 
 
-def check_copy_cache(weight: float | None) -> None:
-    """`--copy-cache W` (eval completion, ship-lm): a mixture weight in [0, 1), or not given."""
-    if weight is not None and not 0 <= weight < 1:
-        raise UsageError("--copy-cache must be in [0, 1)")
+def copy_cache_weight(text: str | None):
+    """`--copy-cache W` (eval completion, ship-lm): a mixture weight in [0, 1), or a
+    comma-separated list of them (one per match length); None when not given."""
+    if text is None:
+        return None
+    from bowerbird.learners.lm.copy_cache import parse
+
+    try:
+        return parse(text)
+    except ValueError:
+        raise UsageError("--copy-cache must be in [0, 1), or a comma-separated list of such weights") from None
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, check_copy_cache, existing_dir, print_json
+from bowerbird.commands.common import UsageError, add_json_option, copy_cache_weight, existing_dir, print_json
 
 METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")  # learners.lm.evaluate.METHODS, without torch
 
@@ -34,9 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
     completion.add_argument("--fim", choices=("auto", "on", "off"), default="auto",
                             help="code after the cursor in the FIM slot: as the checkpoint says (auto), or forced")
-    completion.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
+    completion.add_argument("--copy-cache", default=None, metavar="WEIGHT",
                             help="share of the prompt's n-gram copy cache in each next-token distribution, "
-                                 "in [0, 1) (local models; default: the checkpoint's setting, else 0)")
+                                 "in [0, 1), or one per match length (`0,0.1,0.2`; local models; default: the "
+                                 "checkpoint's setting, else 0)")
     completion.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
                             help="tokens of the code before the prompt's window that the copy cache also indexes "
                                  "(local models; default: the checkpoint's setting, else 0)")
@@ -76,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
-    check_copy_cache(args.copy_cache)
-    if args.copy_cache is not None:
+    weight = copy_cache_weight(args.copy_cache)
+    if weight is not None:
         if not hasattr(backend, "copy_weight"):
             raise UsageError(f"--copy-cache needs a local model; backend {backend.name!r} has no token probabilities here")
-        backend.copy_weight = args.copy_cache
+        backend.copy_weight = weight
     if args.copy_memory is not None or args.copy_written is not None:
         if not hasattr(backend, "copy_weight"):
             raise UsageError(f"--copy-memory/--copy-written need a local model; backend {backend.name!r} has none here")

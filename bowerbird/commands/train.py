@@ -13,7 +13,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, check_copy_cache, print_json, read_reports_and_notes
+from bowerbird.commands.common import UsageError, add_json_option, copy_cache_weight, print_json, read_reports_and_notes
 
 logger = logging.getLogger(__name__)
 # options that shape the RLPG examples `train lm` composes itself (a --bundle brings its own), with their defaults
@@ -61,8 +61,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
     ship.add_argument("--no-fim", action="store_true",
                       help="the shipped model is prompted left to right (for a model that measured better so)")
-    ship.add_argument("--copy-cache", type=float, default=None, metavar="WEIGHT",
-                      help="the shipped model's prompt copy cache weight in [0, 1) (learners/lm/copy_cache.py; "
+    ship.add_argument("--copy-cache", default=None, metavar="WEIGHT",
+                      help="the shipped model's prompt copy cache weight in [0, 1), or one per match length "
+                           "(learners/lm/copy_cache.py; "
                            "measure it with `eval completion --copy-cache`)")
     ship.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
                       help="tokens of the code before the prompt that the copy cache also indexes "
@@ -79,9 +80,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def ship_settings(args: argparse.Namespace) -> dict:
     """The shipped checkpoint's `bowerbird.json` from ship-lm's options (learners/lm/hf.py reads it)."""
+    from bowerbird.learners.lm.copy_cache import enabled
+
     settings: dict = {"fill_in_the_middle": False} if args.no_fim else {}
-    if args.copy_cache:
-        settings["copy_cache_weight"] = args.copy_cache
+    weight = copy_cache_weight(args.copy_cache)
+    if weight is not None and enabled(weight):
+        settings["copy_cache_weight"] = list(weight) if isinstance(weight, tuple) else weight
         if args.copy_memory:
             settings["copy_cache_memory_tokens"] = args.copy_memory
         if args.copy_written == "off":
@@ -93,7 +97,7 @@ def run_ship(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.loading import EMBEDDED_NAME, embedded_folder
     from bowerbird.learners.lm.model_card import ship
 
-    check_copy_cache(args.copy_cache)
+    copy_cache_weight(args.copy_cache)  # a bad weight is refused before anything is copied
     if args.copy_memory is not None and args.copy_memory < 0:
         raise UsageError("--copy-memory must be >= 0")
     if not (args.run_dir / "checkpoint" / "config.json").exists():

@@ -6,7 +6,10 @@ model (Hellendoorn & Devanbu 2017; Grave et al.'s neural cache) predicts the nex
 the prompt itself: find the longest recent suffix of the token sequence (up to `max_n` tokens)
 that also occurs earlier, and count which tokens followed it there. The model's distribution
 p is mixed with that one, q, as (1 - weight) * p + weight * q, and the mixture is what greedy
-decoding (and the teacher-forced exact-match check) takes the argmax of.
+decoding (and the teacher-forced exact-match check) takes the argmax of. The weight may depend
+on the length n of the match: a 6-token match predicts its successor far better than a
+1-token one (`copy_cache_weight` as a list: the weights for n = 1, 2, ..., its length being
+the longest match looked up).
 
 A small model does learn to copy (induction heads), but not reliably across a 512-token
 prompt; the cache adds that ability at decode time for the price of a few dict look-ups per
@@ -16,7 +19,45 @@ cache off.
 
 from __future__ import annotations
 
-MAX_N = 6  # longest suffix looked up
+MAX_N = 6  # longest suffix looked up when one weight serves every length
+MAX_LENGTHS = 32  # longest per-length weight list accepted
+
+Weight = float | tuple[float, ...]  # one weight for every match length, or one per length 1..len
+
+
+def per_length(weight) -> tuple[float, ...]:
+    """The weight for each match length 1..max_n (index n - 1)."""
+    if isinstance(weight, (list, tuple)):
+        return tuple(float(w) for w in weight)
+    return (float(weight),) * MAX_N
+
+
+def enabled(weight) -> bool:
+    return any(w > 0 for w in per_length(weight))
+
+
+def valid(weight) -> bool:
+    """A number in [0, 1), or a non-empty list (at most MAX_LENGTHS) of such numbers."""
+    def number(w) -> bool:
+        return isinstance(w, (int, float)) and not isinstance(w, bool) and 0 <= w < 1
+
+    if isinstance(weight, (list, tuple)):
+        return 0 < len(weight) <= MAX_LENGTHS and all(number(w) for w in weight)
+    return number(weight)
+
+
+def parse(text: str) -> Weight:
+    """`0.2` or `0,0.1,0.2,0.4,0.6,0.5` (per match length); ValueError when malformed or out of range."""
+    parts = [float(part) for part in text.split(",")]
+    weight: Weight = parts[0] if len(parts) == 1 else tuple(parts)
+    if not valid(weight):
+        raise ValueError(f"{text!r}: weights must be in [0, 1), at most {MAX_LENGTHS} of them")
+    return weight
+
+
+def new_cache(ids: list[int], weight, index_pushed: bool = True) -> "CopyCache":
+    """A cache that looks up matches as long as `weight` has lengths."""
+    return CopyCache(ids, len(per_length(weight)), index_pushed)
 
 
 class CopyCache:
@@ -60,17 +101,22 @@ class CopyCache:
         return best, {token: count / total for token, count in counts.items()}
 
 
-def mix(logits, cache: CopyCache, weight: float):
-    """The log of the mixture (1 - weight) * softmax(logits) + weight * q, where q is the
-    cache's distribution, for one position (`logits`: [vocab] tensor). Returns log-softmax of
-    `logits` unchanged when the weight is 0 or the cache has nothing to say."""
+def mix(logits, cache: CopyCache, weight):
+    """The log of the mixture (1 - w) * softmax(logits) + w * q, where q is the cache's
+    distribution after a match of length n and w the weight for n, for one position (`logits`:
+    [vocab] tensor). Returns log-softmax of `logits` unchanged when w is 0 or the cache has
+    nothing to say."""
     import torch
 
     logprobs = torch.log_softmax(logits.float(), dim=-1)
-    if weight <= 0:
+    weights = per_length(weight)
+    if not any(w > 0 for w in weights):
         return logprobs
     n, q = cache.distribution()
     if not n:
+        return logprobs
+    weight = weights[min(n, len(weights)) - 1]
+    if weight <= 0:
         return logprobs
     probs = logprobs.exp() * (1.0 - weight)
     size = probs.shape[-1]

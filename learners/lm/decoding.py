@@ -122,7 +122,7 @@ def decode(
     network, vocabulary: Vocabulary, ids: list[int], *, max_new_tokens: int, eos_id: int | None,
     candidates: int = 1, temperature: float = 0.0, single_line: bool = True, heal: str = "",
     cancel: threading.Event | None = None, cached: PromptCache | None = None, device: str = "cpu",
-    generator=None, copy_weight: float = 0.0, memory: list[int] | None = None,
+    generator=None, copy_weight=0.0, memory: list[int] | None = None,
     copy_written: bool = True,
 ) -> list[Generated]:
     """Greedy (one row) or sampled (`candidates` rows at `temperature`) continuations of `ids`.
@@ -133,7 +133,8 @@ def decode(
     (FIM markers, separators) are never written. `heal`: characters cut
     from the end of the prompt (token healing); a row's first tokens are constrained to write
     them, and the text returned still starts with them. `copy_weight`: the share of the prompt's
-    n-gram copy cache in each next-token distribution (copy_cache.py; 0: the model alone);
+    n-gram copy cache in each next-token distribution, one number or one per match length
+    (copy_cache.py; 0: the model alone);
     `memory`: token ids of text before the prompt that the cache indexes too (the model does
     not see them); `copy_written`: whether the tokens written are indexed as they come (False:
     copy from the prompt and memory only). Returns [] when cancelled."""
@@ -148,7 +149,7 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
             cached, device, generator, copy_weight, memory, copy_written) -> list[Generated]:
     import torch
 
-    from bowerbird.learners.lm.copy_cache import CopyCache, mix
+    from bowerbird.learners.lm.copy_cache import enabled, mix, new_cache
 
     sampling = temperature > 0 and candidates > 1
     rows = candidates if sampling else 1
@@ -160,7 +161,8 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
     structural = vocabulary.structural_ids(eos_id)
     remaining = [heal] * rows
     done = [False] * rows
-    copies = [CopyCache(memory + ids, index_pushed=copy_written) for _ in range(rows)] if copy_weight > 0 else []
+    copies = ([new_cache(memory + ids, copy_weight, copy_written) for _ in range(rows)]
+              if enabled(copy_weight) else [])
     try:
         for step in range(max_new_tokens):
             if cancel.is_set():

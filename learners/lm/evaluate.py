@@ -153,16 +153,16 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
         logits = model(input_ids=ids, attention_mask=mask, **kept).logits
         if not kept:
             logits = logits[:, offset:]
-        if copy_weight > 0:  # as the decoder does: the prompt's copy cache mixed in at each target position
-            from bowerbird.learners.lm.copy_cache import CopyCache, mix
+        from bowerbird.learners.lm.copy_cache import enabled, mix, new_cache
 
+        if enabled(copy_weight):  # as the decoder does: the prompt's copy cache mixed in at each target position
             logits = logits.float()
             for r, (row, target_ids, ok, memory) in enumerate(zip(rows, targets, usable, memories)):
                 if not ok:
                     continue
                 prompt_end = len(row) - len(target_ids)
                 remembered = backend.memory_ids(memory) if hasattr(backend, "memory_ids") else []
-                cache = CopyCache(remembered + row[:prompt_end], index_pushed=written)
+                cache = new_cache(remembered + row[:prompt_end], copy_weight, written)
                 for j in range(len(target_ids) + 1):  # each target token, then the line's end
                     logits[r, prompt_end - 1 + j - offset] = mix(logits[r, prompt_end - 1 + j - offset], cache, copy_weight)
                     if j < len(target_ids):

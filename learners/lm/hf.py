@@ -40,11 +40,14 @@ def checkpoint_settings(model: str) -> dict:
     return settings if isinstance(settings, dict) else {}
 
 
-def _weight(value) -> float:
-    """A mixture weight from settings: a number in [0, 1), else 0 (with a warning)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
-        return float(value)
-    logger.warning("ignoring copy_cache_weight %r: expected a number in [0, 1)", value)
+def _weight(value):
+    """A mixture weight from settings: a number in [0, 1) or a list of them (one per match
+    length, copy_cache.py), else 0 (with a warning)."""
+    from bowerbird.learners.lm.copy_cache import valid
+
+    if valid(value):
+        return tuple(float(w) for w in value) if isinstance(value, list) else float(value)
+    logger.warning("ignoring copy_cache_weight %r: expected a number in [0, 1) or a list of them", value)
     return 0.0
 
 
@@ -100,7 +103,9 @@ class TransformersBackend:
 
     def memory_ids(self, memory: str) -> list[int]:
         """The copy cache's memory in tokens: the last `copy_memory` tokens of `memory`."""
-        if not memory or self.copy_weight <= 0 or self.copy_memory <= 0:
+        from bowerbird.learners.lm.copy_cache import enabled
+
+        if not memory or not enabled(self.copy_weight) or self.copy_memory <= 0:
             return []
         tail = memory[-self.copy_memory * 8 :]  # characters enough for the tokens kept (a token is ~3.5)
         return self.tokenizer(tail, add_special_tokens=False)["input_ids"][-self.copy_memory :]
