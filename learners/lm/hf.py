@@ -91,6 +91,7 @@ class TransformersBackend:
         self.copy_memory = _count(settings.get("copy_cache_memory_tokens", 0), "copy_cache_memory_tokens")
         # whether the tokens the model writes are indexed too (False: copy from the prompt only)
         self.copy_written = settings.get("copy_cache_written", True) is not False
+        self._last_memory: tuple[tuple[str, int] | None, list[int]] = (None, [])
         self.fim = detect_template(self.tokenizer.get_vocab()) if fim else None
         self.counter = TokenizerCounter(self.tokenizer)
         self.eos_id = self.tokenizer.eos_token_id
@@ -108,7 +109,12 @@ class TransformersBackend:
         if not memory or not enabled(self.copy_weight) or self.copy_memory <= 0:
             return []
         tail = memory[-self.copy_memory * 8 :]  # characters enough for the tokens kept (a token is ~3.5)
-        return self.tokenizer(tail, add_special_tokens=False)["input_ids"][-self.copy_memory :]
+        last = self._last_memory  # typing on a line keeps the memory (cut at a line start): tokenise it once
+        if last[0] == (tail, self.copy_memory):
+            return last[1]
+        ids = self.tokenizer(tail, add_special_tokens=False)["input_ids"][-self.copy_memory :]
+        self._last_memory = ((tail, self.copy_memory), ids)  # one assignment: safe across threads
+        return ids
 
     def generate(self, request: GenerationRequest) -> list[Candidate]:
         from bowerbird.learners.lm.decoding import decode

@@ -12,6 +12,10 @@ Two things keep consecutive requests cheap and well-formed:
   prompt's last BPE token is a fragment the model rarely saw at the end of a text. The last
   token's characters are cut from the prompt (`Prompt.heal`) and the backend constrains the
   completion to write them first, so the model chooses the whole token itself.
+
+What the budget cuts from the code before the cursor is not thrown away: it is the prompt's
+`memory`, which a backend with a copy cache (copy_cache.py) indexes along with the prompt, so
+names written far above the cursor can still be copied.
 """
 
 from __future__ import annotations
