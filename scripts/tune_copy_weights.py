@@ -97,7 +97,8 @@ def record(backend, prompt: str, heal: str, memory: str, target: str, max_n: int
     return positions
 
 
-def collect(backend, root: Path, holes: int, seed: int, proposals: int, progress=None) -> list[tuple[str, list[Position]]]:
+def collect(backend, root: Path, holes: int, seed: int, proposals: int, progress=None,
+            max_n: int = 6) -> list[tuple[str, list[Position]]]:
     """(kind, positions) per prompt: kind "in_file" or "proposal"."""
     from bowerbird.analysis.holes import extract_holes, hole_at
     from bowerbird.analysis.indexer import index_repository
@@ -130,7 +131,7 @@ def collect(backend, root: Path, holes: int, seed: int, proposals: int, progress
                     prompt = compose(backend, proposal.text, f"# {spec['path']}", hole.prefix, "\n" + hole.after,
                                      tokens + 2, heal=True)
                     kind = "in_file" if proposal.kind.source == IN_FILE else "proposal"
-                    out.append((kind, record(backend, prompt.text, prompt.heal, prompt.memory, hole.target)))
+                    out.append((kind, record(backend, prompt.text, prompt.heal, prompt.memory, hole.target, max_n)))
                 if progress:
                     progress(number, min(holes, len(drawn)))
         finally:
@@ -167,6 +168,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--proposals", type=int, default=3, help="random applicable proposals per hole")
     parser.add_argument("--memory", type=int, default=4096, help="copy-cache memory tokens")
+    parser.add_argument("--max-n", type=int, default=6, help="longest match recorded (weight lists this long)")
     parser.add_argument("--model", default=None, help="a local model folder (default: the embedded model)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -181,11 +183,12 @@ def main() -> int:
             print(f"{root}: not a directory", file=sys.stderr)
             return 2
         progress = ProgressLine(f"recording {root.name}")
-        per_repo[root.name] = collect(backend, root, args.holes, args.seed, args.proposals, progress)
+        per_repo[root.name] = collect(backend, root, args.holes, args.seed, args.proposals, progress, args.max_n)
         progress.close()
     everything = [r for records in per_repo.values() for r in records]
-    schedules = dict(SCHEDULES)
-    schedules["coordinate search"] = search(everything, SCHEDULES["0.2 for every length"])
+    # a list shorter than --max-n gives its last weight to every longer match
+    schedules = {name: weights + (weights[-1],) * (args.max_n - len(weights)) for name, weights in SCHEDULES.items()}
+    schedules["coordinate search"] = search(everything, (0.2,) * args.max_n)
     rows = [{"weights": list(w), "name": name,
              "in_file": rate(everything, "in_file", w), "proposals": rate(everything, "proposal", w),
              "in_file_by_repo": {repo: rate(records, "in_file", w) for repo, records in per_repo.items()}}
