@@ -17,17 +17,34 @@ class UsageError(Exception):
     """Bad input from the user: reported on stderr with exit code 2."""
 
 
-def copy_cache_weight(text: str | None):
-    """`--copy-cache W` (eval completion, ship-lm): a mixture weight in [0, 1), or a
-    comma-separated list of them (one per match length); None when not given."""
-    if text is None:
-        return None
-    from bowerbird.learners.lm.copy_cache import parse
+def add_copy_cache_options(parser: argparse.ArgumentParser, default: str) -> None:
+    """`--copy-cache`, `--copy-memory`, `--copy-written`: the copy cache's settings
+    (learners/lm/copy_cache.py, a checkpoint's `bowerbird.json`); `default` says what holds
+    when an option is not given."""
+    parser.add_argument("--copy-cache", default=None, metavar="WEIGHT",
+                        help="the copy cache's share of each next-token distribution, in [0, 1), or one per match "
+                             f"length (`0.05,0.1,0.3`); {default}")
+    parser.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
+                        help=f"tokens of the code cut from the prompt that the copy cache also indexes; {default}")
+    parser.add_argument("--copy-written", choices=("on", "off"), default=None,
+                        help=f"whether the copy cache also copies from the tokens the model writes; {default}")
 
-    try:
-        return parse(text)
-    except ValueError:
-        raise UsageError("--copy-cache must be in [0, 1), or a comma-separated list of such weights") from None
+
+def copy_cache_options(args: argparse.Namespace) -> tuple:
+    """(weight, memory tokens, copy written) from `add_copy_cache_options`, each None when not
+    given; UsageError for a bad value."""
+    weight = None
+    if args.copy_cache is not None:
+        from bowerbird.learners.lm.copy_cache import parse
+
+        try:
+            weight = parse(args.copy_cache)
+        except ValueError:
+            raise UsageError("--copy-cache must be in [0, 1), or a comma-separated list of such weights") from None
+    if args.copy_memory is not None and args.copy_memory < 0:
+        raise UsageError("--copy-memory must be >= 0")
+    written = None if args.copy_written is None else args.copy_written == "on"
+    return weight, args.copy_memory, written
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:

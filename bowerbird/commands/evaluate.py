@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, copy_cache_weight, existing_dir, print_json
+from bowerbird.commands.common import UsageError, add_copy_cache_options, add_json_option, copy_cache_options, existing_dir, print_json
 
 METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")  # learners.lm.evaluate.METHODS, without torch
 
@@ -34,16 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
     completion.add_argument("--fim", choices=("auto", "on", "off"), default="auto",
                             help="code after the cursor in the FIM slot: as the checkpoint says (auto), or forced")
-    completion.add_argument("--copy-cache", default=None, metavar="WEIGHT",
-                            help="share of the prompt's n-gram copy cache in each next-token distribution, "
-                                 "in [0, 1), or one per match length (`0,0.1,0.2`; local models; default: the "
-                                 "checkpoint's setting, else 0)")
-    completion.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
-                            help="tokens of the code before the prompt's window that the copy cache also indexes "
-                                 "(local models; default: the checkpoint's setting, else 0)")
-    completion.add_argument("--copy-written", choices=("on", "off"), default=None,
-                            help="whether the copy cache indexes the tokens the model writes (default: the checkpoint's "
-                                 "setting, else on)")
+    add_copy_cache_options(completion, "default: the checkpoint's setting (local models only)")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
@@ -77,20 +68,14 @@ def run(args: argparse.Namespace) -> int:
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
-    weight = copy_cache_weight(args.copy_cache)
-    if weight is not None:
+    weight, memory, written = copy_cache_options(args)
+    if (weight, memory, written) != (None, None, None):
         if not hasattr(backend, "copy_weight"):
-            raise UsageError(f"--copy-cache needs a local model; backend {backend.name!r} has no token probabilities here")
-        backend.copy_weight = weight
-    if args.copy_memory is not None or args.copy_written is not None:
-        if not hasattr(backend, "copy_weight"):
-            raise UsageError(f"--copy-memory/--copy-written need a local model; backend {backend.name!r} has none here")
-        if args.copy_memory is not None:
-            if args.copy_memory < 0:
-                raise UsageError("--copy-memory must be >= 0")
-            backend.copy_memory = args.copy_memory
-        if args.copy_written is not None:
-            backend.copy_written = args.copy_written == "on"
+            raise UsageError(f"--copy-cache/--copy-memory/--copy-written need a local model; backend {backend.name!r} "
+                             "has no token probabilities here")
+        for name, value in (("copy_weight", weight), ("copy_memory", memory), ("copy_written", written)):
+            if value is not None:
+                setattr(backend, name, value)
     with tempfile.TemporaryDirectory() as temp:
         store = IndexStore(index_path_for(root, args.index_dir or Path(temp)), root)
         try:

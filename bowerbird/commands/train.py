@@ -13,7 +13,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_json_option, copy_cache_weight, print_json, read_reports_and_notes
+from bowerbird.commands.common import UsageError, add_copy_cache_options, add_json_option, copy_cache_options, print_json, read_reports_and_notes
 
 logger = logging.getLogger(__name__)
 # options that shape the RLPG examples `train lm` composes itself (a --bundle brings its own), with their defaults
@@ -61,15 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
     ship.add_argument("--no-fim", action="store_true",
                       help="the shipped model is prompted left to right (for a model that measured better so)")
-    ship.add_argument("--copy-cache", default=None, metavar="WEIGHT",
-                      help="the shipped model's prompt copy cache weight in [0, 1), or one per match length "
-                           "(learners/lm/copy_cache.py; "
-                           "measure it with `eval completion --copy-cache`)")
-    ship.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
-                      help="tokens of the code before the prompt that the copy cache also indexes "
-                           "(`eval completion --copy-memory` measures it)")
-    ship.add_argument("--copy-written", choices=("on", "off"), default=None,
-                      help="whether the copy cache indexes the tokens the model writes (default on)")
+    add_copy_cache_options(ship, "written to the shipped `bowerbird.json` (measure with `eval completion`)")
     ship.set_defaults(run=run_ship)
     lm_data.add_bundle_parser(kinds)
     gfsa.add_train_parser(kinds)
@@ -83,12 +75,12 @@ def ship_settings(args: argparse.Namespace) -> dict:
     from bowerbird.learners.lm.copy_cache import enabled
 
     settings: dict = {"fill_in_the_middle": False} if args.no_fim else {}
-    weight = copy_cache_weight(args.copy_cache)
+    weight, memory, written = copy_cache_options(args)
     if weight is not None and enabled(weight):
         settings["copy_cache_weight"] = list(weight) if isinstance(weight, tuple) else weight
-        if args.copy_memory:
-            settings["copy_cache_memory_tokens"] = args.copy_memory
-        if args.copy_written == "off":
+        if memory:
+            settings["copy_cache_memory_tokens"] = memory
+        if written is False:
             settings["copy_cache_written"] = False
     return settings
 
@@ -97,9 +89,7 @@ def run_ship(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.loading import EMBEDDED_NAME, embedded_folder
     from bowerbird.learners.lm.model_card import ship
 
-    copy_cache_weight(args.copy_cache)  # a bad weight is refused before anything is copied
-    if args.copy_memory is not None and args.copy_memory < 0:
-        raise UsageError("--copy-memory must be >= 0")
+    copy_cache_options(args)  # bad settings are refused before anything is copied
     if not (args.run_dir / "checkpoint" / "config.json").exists():
         raise UsageError(f"{args.run_dir}: no checkpoint (run `bowerbird train lm --run {args.run_dir}` first)")
     evaluations, notes = read_reports_and_notes(args.evaluations, args.notes)

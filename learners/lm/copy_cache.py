@@ -26,8 +26,11 @@ Weight = float | tuple[float, ...]  # one weight for every match length, or one 
 
 
 def per_length(weight) -> tuple[float, ...]:
-    """The weight for each match length 1..max_n (index n - 1)."""
-    if isinstance(weight, (list, tuple)):
+    """The weight for each match length 1..max_n (index n - 1). Called per generated token by
+    `mix`: a tuple (as settings and `parse` give) is returned as it is."""
+    if isinstance(weight, tuple):
+        return weight
+    if isinstance(weight, list):
         return tuple(float(w) for w in weight)
     return (float(weight),) * MAX_N
 
