@@ -107,7 +107,7 @@ def collect(backend, root: Path, holes: int, seed: int, proposals: int, progress
     from bowerbird.analysis.repo import RepoView
     from bowerbird.analysis.store import IndexStore, index_path_for
     from bowerbird.learners.lm.evaluate import MAX_TARGET_TOKENS
-    from bowerbird.learners.lm.prompt import compose
+    from bowerbird.learners.lm.prompt import compose_proposal
 
     rng = random.Random(seed)
     out = []
@@ -128,7 +128,7 @@ def collect(backend, root: Path, holes: int, seed: int, proposals: int, progress
                 in_file = [p for p in found if p.kind.source == IN_FILE]
                 others = [p for p in found if p.kind.source != IN_FILE]
                 for proposal in in_file[:1] + rng.sample(others, min(proposals, len(others))):
-                    prompt = compose(backend, proposal.text, f"# {spec['path']}", hole.prefix, "\n" + hole.after,
+                    prompt = compose_proposal(backend, proposal, f"# {spec['path']}", hole.prefix, "\n" + hole.after,
                                      tokens + 2, heal=True)
                     kind = "in_file" if proposal.kind.source == IN_FILE else "proposal"
                     out.append((kind, record(backend, prompt.text, prompt.heal, prompt.memory, hole.target, max_n)))

@@ -15,7 +15,7 @@ from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
 from bowerbird.analysis.proposals.catalog import IN_FILE
 from bowerbird.analysis.repo import RepoView
 from bowerbird.learners.lm.backend import Backend, Candidate, GenerationRequest
-from bowerbird.learners.lm.prompt import compose
+from bowerbird.learners.lm.prompt import compose_proposal
 from bowerbird.server.options import CompletionOptions
 from bowerbird.server.postprocess import CursorContext, postprocess
 from bowerbird.server.ranking import ModelScoreRanker, Ranker
@@ -73,7 +73,7 @@ class Pipeline:
         context_done = time.perf_counter()
         language = language_for_path(path)
         header = f"{LANGUAGES[language.name].header_comment} {path}" if language else f"# {path}"
-        prompt = compose(self.backend, chosen.text, header, hole.prefix, suffix, self.options.max_tokens,
+        prompt = compose_proposal(self.backend, chosen, header, hole.prefix, suffix, self.options.max_tokens,
                          heal=None if self.options.token_healing else False)
         prompt_done = time.perf_counter()
         request = GenerationRequest(

@@ -250,3 +250,23 @@ def test_the_checkpoint_can_set_a_weight_per_match_length(tmp_path, tiny_model):
     assert load_backend("transformers", str(folder)).copy_weight == (0.0, 0.1, 0.5)
     (folder / SETTINGS_FILE).write_text(json.dumps({"copy_cache_weight": [0.1, 2]}))
     assert load_backend("transformers", str(folder)).copy_weight == 0.0
+
+
+@pytest.mark.parametrize("keep", ["front", "back"])
+def test_compose_keeps_the_proposals_best_end_and_remembers_the_rest(backend, keep):
+    from bowerbird.learners.lm.prompt import TEMPLATE_MARGIN, compose
+
+    context = "# m.py\n" + "".join(f"after_{i} = use({i})\n" for i in range(300))
+    prompt = compose(backend, context, "# m.py", "x = 1\ny = ", "", 8, heal=False, share=0.75, keep=keep,
+                     spill="# more.py\nspilled = 1")
+    budget = backend.context_tokens - 8 - TEMPLATE_MARGIN
+    kept = prompt.text[: prompt.text.index("\n# m.py\nx = 1")]
+    assert kept.startswith("<fim_prefix>")  # the tiny model's prompts are FIM
+    kept = kept[len("<fim_prefix>") :]
+    assert prompt.context_tokens <= int(budget * 0.75) and prompt.context_tokens > budget // 2
+    if keep == "front":  # the lines next to the hole stay in the prompt, the far ones go to memory
+        assert kept.startswith("# m.py\nafter_0 = use(0)") and context.startswith(kept)
+        assert prompt.memory == "# more.py\nspilled = 1\n" + context[len(kept) :]
+    else:
+        assert context.endswith(kept) and kept.endswith("after_299 = use(299)\n")
+        assert prompt.memory == "# more.py\nspilled = 1\n" + context[: len(context) - len(kept)]

@@ -509,3 +509,12 @@ def test_siblings_are_case_sensitive(indexed_repo):
         pytest.skip("case-insensitive file system")
     _reindex(pyrepo, {"Tools/a.py": "A = 1\n", "tools/b.py": "B = 2\n", "tools/c.py": "C = 3\n"})
     assert ranked(pyrepo, hole_in(pyrepo, "tools/b.py", 0, 2))["sibling"] == ["tools/c.py"]
+
+
+def test_post_lines_proposals_keep_the_lines_next_to_the_hole_within_their_own_share(pyrepo):
+    proposals = build_proposals(pyrepo, hole_in(pyrepo, *CIRCLE_AREA), ProposalOptions(prompt_tokens=400))
+    layout = {p.kind.id: (p.share, p.keep) for p in proposals}
+    assert layout[kind_id("current", "post_lines_75")] == (0.75, "front")
+    assert layout[kind_id("current", "post_lines_25")] == (0.25, "front")
+    assert layout[kind_id("current", "identifiers")] == (0.5, "back")
+    assert layout[62] == (0.5, "back")

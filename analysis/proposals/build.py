@@ -11,6 +11,7 @@ from bowerbird.analysis.proposals.catalog import CATALOG, IN_FILE, ProposalKind
 from bowerbird.analysis.proposals.contexts import Items, assemble, current_items, post_lines
 from bowerbird.analysis.proposals.sources import current_file, rank_sources
 from bowerbird.analysis.repo import RepoView
+from bowerbird.analysis.tokens import Keep
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,13 @@ class Proposal:
     kind: ProposalKind
     text: str  # the proposal context, to go before the in-file context
     tokens: int
+    share: float = 0.5  # share of the prompt its context may take (post lines: their own share)
+
+    @property
+    def keep(self) -> Keep:
+        """The end of the context to keep when a prompt has less room: post lines keep the
+        lines nearest the hole (their front), the other contexts their best-ranked back."""
+        return "front" if self.kind.post_lines_share is not None else "back"
 
     def to_json(self) -> dict:
         return {
@@ -75,7 +83,7 @@ def build_proposals(
             items_of = functools.partial(_file_items, repo, kind.context_type)
             text, tokens = assemble(ranked[kind.source], items_of, kind.context_type, budget, counter, header, keep)
         if text or kind.source == IN_FILE:
-            proposals.append(Proposal(kind, text, tokens))
+            proposals.append(Proposal(kind, text, tokens, kind.post_lines_share or options.proposal_share))
     return proposals
 
 

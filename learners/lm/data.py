@@ -173,7 +173,7 @@ def rlpg_examples_from(
         raise ValueError(f"context must be 'random' or 'useful' (got {context!r})")
     from bowerbird.analysis.holes import extract_holes, hole_at
     from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
-    from bowerbird.learners.lm.prompt import compose
+    from bowerbird.learners.lm.prompt import compose_proposal
 
     backend = _PromptBackend(tokenizer, context_tokens, fim)
 
@@ -205,7 +205,7 @@ def rlpg_examples_from(
                 needed = missing_names(hole.prefix, hole.target)
                 useful = _holding(proposals, needed)
                 for chosen in rng.sample(useful, len(useful)):
-                    candidate = compose(backend, chosen.text, header, hole.prefix, suffix, 32)
+                    candidate = compose_proposal(backend, chosen, header, hole.prefix, suffix, 32)
                     if needed <= set(_NAME.findall(candidate.text[: candidate.text.rfind(f"\n{header}\n")])):
                         prompt = candidate
                         break
@@ -215,7 +215,7 @@ def rlpg_examples_from(
                     unhelpful += 1
             if prompt is None:
                 chosen = rng.choice([p for p in proposals if p.text] or proposals)
-                prompt = compose(backend, chosen.text, header, hole.prefix, suffix, 32)
+                prompt = compose_proposal(backend, chosen, header, hole.prefix, suffix, 32)
             line = text.split("\n")[spec["line"]]
             result.append(prompt.text + line[spec["col"] :] + "\n")
             if progress:

@@ -31,7 +31,7 @@ from bowerbird.analysis.holes import Hole, hole_at
 from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
 from bowerbird.analysis.proposals.catalog import IN_FILE
 from bowerbird.learners.lm.backend import GenerationRequest
-from bowerbird.learners.lm.prompt import compose
+from bowerbird.learners.lm.prompt import compose, compose_proposal
 
 METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")
 MAX_TARGET_TOKENS = 32
@@ -247,7 +247,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
                                     only=None if sweep else frozenset({62}))
         header = f"# {path}"
         suffix = "\n" + hole.after
-        composed = {p.kind.id: compose(backend, p.text, header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
+        composed = {p.kind.id: compose_proposal(backend, p, header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
                     for p in proposals}
         prompts = {pid: c.text for pid, c in composed.items()}
         heals = {pid: c.heal for pid, c in composed.items()}
@@ -279,7 +279,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         if getattr(backend, "healing", False):  # what token healing changes, on in_file's prompt, by real generation
             in_file = next(p for p in proposals if p.kind.id == in_file_id)
             for name, heal in (("plain", False), ("healed", True)):
-                prompt = compose(backend, in_file.text, header, hole.prefix, suffix, new_tokens + 2, heal=heal)
+                prompt = compose_proposal(backend, in_file, header, hole.prefix, suffix, new_tokens + 2, heal=heal)
                 line = greedy_line(backend, prompt.text, new_tokens + 2, prompt.heal, prompt.memory).rstrip()
                 outcome.healing[name] = (line == target.rstrip(), edit_similarity(line, target.rstrip()))
         outcomes.append(outcome)

@@ -1,7 +1,9 @@
 """Compose a completion prompt within the model's token budget, in the model's tokens.
 
-Left part: the chosen proposal's context (at most half of the budget, its best-ranked end
-kept), the current file's path as a header, and the code before the cursor (its end kept).
+Left part: the chosen proposal's context (at most its share of the budget: half, or a post-lines
+proposal's own share; its best-ranked end kept: the back for most contexts, the front for the
+lines after the hole), the current file's path as a header, and the code before the cursor
+(its end kept).
 With a fill-in-the-middle model, the code after the cursor (its start kept, at most a
 quarter of what is left) goes in the suffix slot.
 
@@ -13,9 +15,11 @@ Two things keep consecutive requests cheap and well-formed:
   token's characters are cut from the prompt (`Prompt.heal`) and the backend constrains the
   completion to write them first, so the model chooses the whole token itself.
 
-What the budget cuts from the code before the cursor is not thrown away: it is the prompt's
-`memory`, which a backend with a copy cache (copy_cache.py) indexes along with the prompt, so
-names written far above the cursor can still be copied.
+What the budget cuts is not thrown away: the proposal context's cut part (and what the
+proposal itself had no room for, `spill`) and the start of the code before the cursor are the
+prompt's `memory`, which a backend with a copy cache (copy_cache.py) indexes along with the
+prompt, so names written far above the cursor, or further into the proposal's context, can
+still be copied.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bowerbird.analysis.tokens import Keep
 from bowerbird.learners.lm.backend import Backend
 
 _PARTIAL_WORD = re.compile(r" ?[A-Za-z0-9_]+$")
@@ -35,7 +40,7 @@ class Prompt:
     tokens: int  # the prompt's length in the model's tokens (template tokens approximate)
     context_tokens: int  # of which the proposal context
     heal: str = ""  # characters cut from the end of the code before the cursor (token healing)
-    memory: str = ""  # the start of the code before the cursor that the budget cut off (for the copy cache)
+    memory: str = ""  # what the budget cut (context, then the code before the cursor), for the copy cache
 
 
 def healed_tail(counter, text: str) -> str:
@@ -58,10 +63,15 @@ def healed_tail(counter, text: str) -> str:
 
 
 def compose(backend: Backend, context: str, header: str, prefix: str, suffix: str, max_new_tokens: int,
-            heal: bool | None = None) -> Prompt:
+            heal: bool | None = None, share: float = 0.5, keep: Keep = "back", spill: str = "") -> Prompt:
+    """The prompt for a completion at the end of `prefix`. `context`: the proposal's context,
+    of which at most `share` of the budget is kept, from its `keep` end; `spill`: more of the
+    proposal's context than it had room for, for the copy cache's memory only."""
     counter = backend.counter
     budget = backend.context_tokens - max_new_tokens - TEMPLATE_MARGIN
-    context, context_tokens = counter.truncate_counted(context, budget // 2, "back")
+    whole = context
+    context, context_tokens = counter.truncate_counted(context, int(budget * share), keep)
+    dropped = whole[len(context) :] if keep == "front" else whole[: len(whole) - len(context)]
     head = f"{context}\n{header}\n" if context else f"{header}\n"
     head_tokens = context_tokens + counter.count(f"\n{header}\n")
     remaining = budget - head_tokens
@@ -74,10 +84,18 @@ def compose(backend: Backend, context: str, header: str, prefix: str, suffix: st
         cut = body.index("\n") + 1
         body_tokens -= counter.count(body[:cut])
         body = body[cut:]
-    memory = prefix[: len(prefix) - len(body)]
+    memory = "\n".join(part for part in (spill, dropped, prefix[: len(prefix) - len(body)]) if part)
     healed = healed_tail(counter, body) if (getattr(backend, "healing", False) if heal is None else heal) else ""
     body = body[: len(body) - len(healed)]
     left = head + body
     text = backend.fim.format(left, tail) if backend.fim is not None else left
     # Token counts of the parts; a BPE may merge differently across the joins by a token or two.
     return Prompt(text, head_tokens + body_tokens + tail_tokens, context_tokens, healed, memory)
+
+
+def compose_proposal(backend: Backend, proposal, header: str, prefix: str, suffix: str, max_new_tokens: int,
+                     heal: bool | None = None) -> Prompt:
+    """`compose` with a proposal's context laid out as the proposal asks (`Proposal.share`,
+    `Proposal.keep`, `Proposal.spill`)."""
+    return compose(backend, proposal.text, header, prefix, suffix, max_new_tokens, heal,
+                   proposal.share, proposal.keep, getattr(proposal, "spill", ""))
