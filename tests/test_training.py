@@ -221,3 +221,44 @@ def test_teacher_forced_exact_match_agrees_with_decoding_with_the_copy_cache(lin
     finally:
         backend.copy_weight, backend.copy_written, backend.copy_memory = 0.0, True, 0
     assert agreed >= 5 and changed >= 3  # the cache did change lines, and the check followed
+
+
+def test_teacher_forced_exact_match_agrees_with_healed_decoding_with_the_word_cache(line_model):
+    from bowerbird.learners.lm.prompt import healed_tail
+
+    backend = line_model
+    rng = random.Random(3)
+    files = split(corpus_files(include_site_packages=False))[0][:30]
+    agreed = changed = 0
+    backend.word_weight, backend.copy_memory = 0.5, 256
+    try:
+        for _ in range(60):
+            lines = rng.choice(files).path.read_text(encoding="utf-8").split("\n")
+            at = rng.randrange(2, max(3, len(lines) - 1))
+            cut = rng.randrange(0, max(1, len(lines[at])))
+            prompt = "\n".join(lines[at - 2 : at] + [lines[at][:cut]])[-45:]
+            memory = "\n".join(lines[max(0, at - 60) : at - 2]) + "\n"
+            heal = healed_tail(backend.counter, prompt)
+            if not heal.strip():
+                continue
+            shortened = prompt[: len(prompt) - len(heal)]
+            request = GenerationRequest(shortened, max_new_tokens=12, heal=heal, memory=memory)
+            candidates = backend.generate(request)
+            backend.word_weight = 0.0
+            alone = backend.generate(request)
+            backend.word_weight = 0.5
+            if not candidates or not alone:
+                continue
+            text = candidates[0].text
+            changed += text != alone[0].text
+            line = text.split("\n")[0]
+            if "\n" in text and line:
+                if teacher_forced_matches(backend, [shortened], line, [heal], [memory]) == [True]:
+                    agreed += 1
+                else:  # the only allowed disagreement: greedy chose another segmentation of the same text
+                    segmented = backend.tokenizer(line, add_special_tokens=False)["input_ids"]
+                    assert backend.tokenizer.decode(segmented) == line
+            assert teacher_forced_matches(backend, [shortened], line + "zz", [heal], [memory]) == [False]
+    finally:
+        backend.word_weight, backend.copy_memory = 0.0, 0
+    assert agreed >= 3 and changed >= 3  # the cache did change lines, and the check followed
