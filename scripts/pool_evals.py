@@ -8,7 +8,10 @@ match of each method is over all scored holes, with a bootstrap 95% interval ove
 `--against`, the holes scored in both runs are paired and the difference of each method
 (this run minus the other) gets a paired bootstrap interval, so a change between two
 checkpoints is read against the noise of the sample. It also reports fixed_best chosen as RLPG
-chooses it, on other repositories: each package scored with the proposal best on the others.
+chooses it, on other repositories: each package scored with the proposal best on the others;
+and the single proposal that solves the most scored holes of all the runs (`best_proposal`):
+run the sweep on training packages (`--methods in_file,oracle` is enough) and pass that id to
+`bowerbird eval completion --fixed-best ID` on the held-out ones, RLPG's protocol.
 """
 
 from __future__ import annotations
@@ -117,6 +120,19 @@ def fixed_best_across_packages(runs: list[dict]) -> dict:
     return {"holes": total, "em": round(solved / total, 4) if total else None, "chosen": chosen}
 
 
+def best_proposal(runs: list[dict]) -> dict:
+    """The proposal that solves the most scored holes of all the runs (ties: the lower id),
+    with in_file's count beside it."""
+    scored = [s for r in runs for s in r.get("scored", []) if "solved_by" in s]
+    wins: dict[int, int] = {}
+    for hole in scored:
+        for pid in hole["solved_by"]:
+            wins[pid] = wins.get(pid, 0) + 1
+    best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
+    return {"id": best, "solved": wins.get(best, 0), "in_file_solved": sum(bool(h["em"].get("in_file")) for h in scored),
+            "holes": len(scored), "ranking": sorted(wins.items(), key=lambda kv: (-kv[1], kv[0]))[:10]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run", type=Path, help="folder of per-package eval JSON files")
@@ -128,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         print(f"{args.run}: no eval results", file=sys.stderr)
         return 2
-    report = {"pooled": pooled(runs), "fixed_best_across_packages": fixed_best_across_packages(runs)}
+    report = {"pooled": pooled(runs), "fixed_best_across_packages": fixed_best_across_packages(runs),
+              "best_proposal": best_proposal(runs)}
     if args.against:
         others = load(args.against, args.stdlib_only)
         if not others:
@@ -150,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     if across["em"] is not None:
         print(f"fixed_best chosen on the other packages: {across['em'] * 100:.1f}% "
               f"(proposals {', '.join(f'{k}: {v}' for k, v in across['chosen'].items())})")
+    best = report["best_proposal"]
+    print(f"best single proposal: {best['id']} ({best['solved']} of {best['holes']} holes; in_file "
+          f"{best['in_file_solved']}); next: {', '.join(f'{pid}: {n}' for pid, n in best['ranking'][1:6])}")
     if "paired" in report:
         q = report["paired"]
         print(f"\npaired with {args.against} on {q['holes']} common holes (this run minus the other):")

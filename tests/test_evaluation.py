@@ -216,3 +216,25 @@ def test_a_healed_sweep_heals_every_prompt(repo, tiny_model):
             kept = text[o.line][: o.col - len(o.heals[pid])]
             assert before.endswith(kept) and not before.endswith(text[o.line][: o.col])
     assert [o.target for o in healed] == [o.target for o in plain]
+
+
+def test_a_fixed_best_chosen_elsewhere_is_used_as_given(monkeypatch):
+    import bowerbird.learners.lm.evaluate as evaluate
+
+    monkeypatch.setattr(evaluate, "greedy_line", lambda backend, prompt, n, heal="", memory="": "x")
+    outcomes = [outcome({2, 62}), outcome({2}), outcome({2}), outcome(set()), outcome({62}), outcome({1, 62})] * 4
+    for number, o in enumerate(outcomes):
+        o.prompts, o.line = {pid: f"prompt {pid}" for pid in o.applicable}, number
+    summary = summarise(outcomes, backend=None, seed=3, bootstrap=200, fixed=1)
+    assert summary["fixed_best_id"] == 1 and summary["fixed_best_given"]
+    scored = [outcomes[s["line"]] for s in summary["scored"]]
+    assert summary["methods"]["fixed_best"]["em"] == pytest.approx(sum(1 in o.solved_by for o in scored) / 12, abs=1e-4)
+    assert not summarise(outcomes, backend=None, seed=3, bootstrap=200)["fixed_best_given"]
+
+
+def test_fixed_best_must_be_a_proposal_id(tmp_path, capsys):
+    from bowerbird.cli import main
+
+    (tmp_path / "m.py").write_text("x = 1\n")
+    assert main(["eval", "completion", "--repo", str(tmp_path), "--fixed-best", "63"]) == 2
+    assert "--fixed-best must be a proposal id" in capsys.readouterr().err

@@ -68,3 +68,17 @@ def test_fixed_best_across_packages_is_chosen_on_the_other_packages(tmp_path):
     # a: b and c give 5 three wins, 7 two -> 5 solves none of a; b: 7 (three) -> one; c: 7 (three) vs 5 (two) -> one
     assert report["chosen"] == {"a": 5, "b": 7, "c": 7}
     assert report["holes"] == 9 and report["em"] == round(2 / 9, 4)
+
+
+def test_the_best_single_proposal_is_the_one_that_solves_most_holes_of_all_runs(tmp_path):
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for name, solved in (("a", [[7], [7, 62], []]), ("b", [[5], [5], [7]]), ("c", [[5, 7], [62], []])):
+        scored = [{"path": "m.py", "line": i, "col": 0, "em": {"in_file": 62 in ids}, "solved_by": ids}
+                  for i, ids in enumerate(solved)]
+        (folder / f"{name}.json").write_text(json.dumps({"repo": f"/lib/{name}", "holes": 3, "scored": scored,
+                                                          "methods": {"in_file": {"em": 0.0}}}))
+    best = pool_evals.best_proposal(pool_evals.load(folder))
+    # 7 solves four holes, 5 three, in_file (62) two
+    assert (best["id"], best["solved"], best["in_file_solved"], best["holes"]) == (7, 4, 2, 9)
+    assert best["ranking"][:3] == [(7, 4), (5, 3), (62, 2)]

@@ -34,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
     completion.add_argument("--fim", choices=("auto", "on", "off"), default="auto",
                             help="code after the cursor in the FIM slot: as the checkpoint says (auto), or forced")
+    completion.add_argument("--fixed-best", type=int, default=None, metavar="ID",
+                            help="the proposal id fixed_best uses, chosen elsewhere (RLPG: on the training "
+                                 "packages' holes; `scripts/pool_evals.py --choose-fixed` picks it from sweeps); "
+                                 "default: chosen on a calibration half of these holes")
     add_copy_cache_options(completion, "default: the checkpoint's setting (local models only)")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
@@ -59,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     root = existing_dir(args.repo)
     if args.holes < 2:
         raise UsageError("--holes must be at least 2")
+    if args.fixed_best is not None and not 0 <= args.fixed_best <= 62:
+        raise UsageError("--fixed-best must be a proposal id from 0 to 62")
     methods = tuple(m for m in METHODS if m in {"in_file", *args.methods.split(",")})
     unknown = set(args.methods.split(",")) - set(METHODS)
     if unknown:
@@ -97,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
                "copy_written": getattr(backend, "copy_written", None),
                "word_cache": getattr(backend, "word_weight", None),
                "fim": backend.fim.family if backend.fim else None,
-               **summarise(outcomes, backend, args.seed, methods=methods)}
+               **summarise(outcomes, backend, args.seed, methods=methods, fixed=args.fixed_best)}
     if args.plot:
         from bowerbird.learners.lm.plot import plot_methods
 
@@ -106,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     base = summary["methods"]["in_file"]["em"]
-    chosen = (f" (fixed_best = proposal {summary['fixed_best_id']}, chosen on {summary['calibration_holes']} others)"
-              if "fixed_best" in summary["methods"] else "")
+    where = ("given" if args.fixed_best is not None else f"chosen on {summary['calibration_holes']} others")
+    chosen = (f" (fixed_best = proposal {summary['fixed_best_id']}, {where})" if "fixed_best" in summary["methods"] else "")
     print(f"{root}: {summary['holes']} holes{chosen}, model {backend.model}")
     print(f"{'method':<12} {'exact match':>12} {'95% CI':>17} {'vs in_file':>11} {'edit sim.':>10}")
     for name, m in summary["methods"].items():

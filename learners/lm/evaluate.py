@@ -292,15 +292,18 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
 
 
 def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: int = 1000,
-              methods: tuple[str, ...] = METHODS) -> dict:
-    """Pick fixed_best on the calibration half, report every method on the evaluation half."""
+              methods: tuple[str, ...] = METHODS, fixed: int | None = None) -> dict:
+    """Pick fixed_best on the calibration half (or use `fixed`, a proposal id chosen elsewhere:
+    RLPG chooses it on the training data), report every method on the evaluation half."""
     rng = random.Random(seed)
     order = list(range(len(outcomes)))
     rng.shuffle(order)
     calibration = [outcomes[i] for i in order[: len(order) // 2]]
     evaluation = [outcomes[i] for i in order[len(order) // 2 :]]
     wins = Counter(pid for o in calibration for pid in o.solved_by)
-    fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
+    given = fixed is not None
+    if fixed is None:
+        fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
     for o in evaluation if "fixed_best" in methods else ():
         o.em["fixed_best"] = fixed in o.solved_by
         chosen = fixed if fixed in o.prompts else 62
@@ -320,6 +323,7 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     for values in results.values():
         values["relative_to_in_file"] = round(values["em"] / base - 1, 4) if base and values["em"] is not None else None
     summary = {"holes": len(evaluation), "calibration_holes": len(calibration), "fixed_best_id": fixed,
+               "fixed_best_given": given,
                "calibration_wins": {str(pid): n for pid, n in wins.most_common()},
                "evaluation_wins": {str(pid): n for pid, n in Counter(p for o in evaluation for p in o.solved_by).most_common()},
                "methods": results,
