@@ -15,8 +15,7 @@ healing constraint, blocked first tokens and special tokens; the cache copies fr
 and its memory only (the shipped `copy_cache_written: false`).
 
 Reported: exact match of in_file and of the proposals for no cache, one weight 0.2, a few
-schedules, the best of a coordinate search per match length (from 0.2 everywhere), and the
-shipped schedule with the word cache (word_cache.py) at each of `--word-weights`.
+schedules, and the best of a coordinate search per match length (from 0.2 everywhere).
 """
 
 from __future__ import annotations
@@ -42,19 +41,14 @@ SCHEDULES = {
 class Position:
     n: int  # length of the cache's match (0: it has nothing to say)
     good: frozenset[int]  # tokens that are right here (the target's, or any line end)
-    options: dict[int, tuple]  # token -> (model, copy cache[, word cache] probability)
-    worded: bool = False  # whether the word cache had something to say (then it scales the model's share)
+    options: dict[int, tuple[float, float]]  # token -> (model probability, cache probability)
 
 
-def solved(positions: list[Position], weights: tuple[float, ...], word: float = 0.0) -> bool:
-    """Would greedy decoding under the mixture with these weights (and the word cache's
-    weight, mixed in first as mixing.py does) write every right token?"""
+def solved(positions: list[Position], weights: tuple[float, ...]) -> bool:
+    """Would greedy decoding under the mixture with these weights write every right token?"""
     for position in positions:
         w = weights[min(position.n, len(weights)) - 1] if position.n else 0.0
-        ww = word if position.worded else 0.0
-        options = position.options
-        best = max(options, key=lambda t: (1 - w) * ((1 - ww) * options[t][0] + ww * (options[t][2:] or (0.0,))[0])
-                   + w * options[t][1])
+        best = max(position.options, key=lambda t: (1 - w) * position.options[t][0] + w * position.options[t][1])
         if best not in position.good:
             return False
     return True
@@ -65,7 +59,6 @@ def record(backend, prompt: str, heal: str, memory: str, target: str, max_n: int
     import torch
 
     from bowerbird.learners.lm.copy_cache import CopyCache
-    from bowerbird.learners.lm.word_cache import WordCache
 
     tokenizer, vocabulary, eos = backend.tokenizer, backend.vocabulary, backend.eos_id
     target_ids = tokenizer(heal + target, add_special_tokens=False)["input_ids"]
@@ -77,7 +70,6 @@ def record(backend, prompt: str, heal: str, memory: str, target: str, max_n: int
     structural = vocabulary.structural_ids(eos)
     blocked = ([eos] if eos is not None else []) + vocabulary.empty_line_ids()
     cache = CopyCache(backend.memory_ids(memory) + row[:start], max_n, index_pushed=False)
-    words = WordCache(vocabulary, "".join(vocabulary.texts[i] for i in cache.ids), heal)
     remaining, positions = heal, []
     for j in range(len(target_ids) + 1):
         allowed = torch.ones_like(probs[j], dtype=torch.bool)
@@ -91,21 +83,17 @@ def record(backend, prompt: str, heal: str, memory: str, target: str, max_n: int
         usable = torch.where(allowed, probs[j], torch.zeros_like(probs[j]))
         n, q = cache.distribution()
         q = {t: share for t, share in q.items() if t < len(allowed) and bool(allowed[t])}
-        said = words.distribution()
-        qw = {t: share for t, share in said.items() if t < len(allowed) and bool(allowed[t])}
         if j < len(target_ids):
             good = {target_ids[j]}
         else:
             good = {t for t in ends if bool(allowed[t])}
-        candidates = {int(usable.argmax())} | set(q) | set(qw) | {max(good, key=lambda t: float(usable[t]))}
-        positions.append(Position(n, frozenset(good), {t: (float(probs[j, t]), q.get(t, 0.0), qw.get(t, 0.0))
-                                                       for t in candidates}, bool(said)))
+        candidates = {int(usable.argmax())} | set(q) | {max(good, key=lambda t: float(usable[t]))}
+        positions.append(Position(n, frozenset(good), {t: (float(probs[j, t]), q.get(t, 0.0)) for t in candidates}))
         if j < len(target_ids):
             token = target_ids[j]
             text = vocabulary.texts[token]
             remaining = remaining[len(text) :] if remaining.startswith(text) else ""
             cache.push(token)
-            words.push(token)
     return positions
 
 
@@ -151,10 +139,9 @@ def collect(backend, root: Path, holes: int, seed: int, proposals: int, progress
     return out
 
 
-def rate(records: list[tuple[str, list[Position]]], kind: str, weights: tuple[float, ...],
-         word: float = 0.0) -> float | None:
+def rate(records: list[tuple[str, list[Position]]], kind: str, weights: tuple[float, ...]) -> float | None:
     chosen = [positions for k, positions in records if k == kind]
-    return sum(solved(p, weights, word) for p in chosen) / len(chosen) if chosen else None
+    return sum(solved(p, weights) for p in chosen) / len(chosen) if chosen else None
 
 
 def search(records, start: tuple[float, ...], rounds: int = 2) -> tuple[float, ...]:
@@ -182,8 +169,6 @@ def main() -> int:
     parser.add_argument("--proposals", type=int, default=3, help="random applicable proposals per hole")
     parser.add_argument("--memory", type=int, default=4096, help="copy-cache memory tokens")
     parser.add_argument("--max-n", type=int, default=6, help="longest match recorded (weight lists this long)")
-    parser.add_argument("--word-weights", default="0,0.2,0.4,0.6,0.8",
-                        help="word cache weights to try with the shipped copy weights (comma-separated)")
     parser.add_argument("--model", default=None, help="a local model folder (default: the embedded model)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -204,13 +189,10 @@ def main() -> int:
     # a list shorter than --max-n gives its last weight to every longer match
     schedules = {name: weights + (weights[-1],) * (args.max_n - len(weights)) for name, weights in SCHEDULES.items()}
     schedules["coordinate search"] = search(everything, (0.2,) * args.max_n)
-    trials = [(name, w, 0.0) for name, w in schedules.items()]
-    shipped = schedules["0.05, 0.1, 0.3, 0.4, 0.5, 0.5"]
-    trials += [(f"shipped + word cache {ww}", shipped, ww) for ww in map(float, args.word_weights.split(",")) if ww]
-    rows = [{"weights": list(w), "word": ww, "name": name,
-             "in_file": rate(everything, "in_file", w, ww), "proposals": rate(everything, "proposal", w, ww),
-             "in_file_by_repo": {repo: rate(records, "in_file", w, ww) for repo, records in per_repo.items()}}
-            for name, w, ww in trials]
+    rows = [{"weights": list(w), "name": name,
+             "in_file": rate(everything, "in_file", w), "proposals": rate(everything, "proposal", w),
+             "in_file_by_repo": {repo: rate(records, "in_file", w) for repo, records in per_repo.items()}}
+            for name, w in schedules.items()]
     if args.json:
         print(json.dumps({"prompts": len(everything), "rows": rows}))
         return 0

@@ -27,15 +27,6 @@ def test_the_replay_takes_the_mixture_argmax_with_the_weight_of_the_match_length
     assert tune.solved([silent, position], (0.5, 0.5)) and not tune.solved([silent, position], (0.5, 0.0))
 
 
-def test_the_word_cache_is_mixed_in_first_and_only_where_it_spoke():
-    # the model prefers 1; the word cache says 2; the copy cache (n = 1) says 1
-    position = tune.Position(1, frozenset({2}), {1: (0.6, 1.0, 0.0), 2: (0.3, 0.0, 1.0)}, worded=True)
-    assert not tune.solved([position], (0.1,), 0.0)
-    assert tune.solved([position], (0.1,), 0.5)  # 2: 0.9 * (0.5 * 0.3 + 0.5) = 0.585; 1: 0.9 * 0.5 * 0.6 + 0.1 = 0.37
-    silent = tune.Position(1, frozenset({1}), {1: (0.6, 0.0, 0.0), 2: (0.3, 0.0, 0.9)})  # not worded: no effect
-    assert tune.solved([silent], (0.1,), 0.9)
-
-
 def test_search_finds_the_weights_that_solve_more():
     wants_cache = [tune.Position(3, frozenset({2}), {1: (0.6, 0.0), 2: (0.3, 1.0)})]
     wants_model = [tune.Position(1, frozenset({1}), {1: (0.6, 0.0), 2: (0.3, 1.0)})]
@@ -52,15 +43,14 @@ def backend(tiny_model):
     return load_backend("transformers", str(tiny_model))
 
 
-@pytest.mark.parametrize("weights,word", [((0.3,) * 6, 0.0), ((0.05, 0.1, 0.5, 0.7, 0.9, 0.9), 0.0),
-                                         ((0.05, 0.1, 0.3, 0.4, 0.5, 0.5), 0.6)])
-def test_the_replay_agrees_with_the_teacher_forced_check(backend, weights, word):
+@pytest.mark.parametrize("weights", [(0.3,) * 6, (0.05, 0.1, 0.5, 0.7, 0.9, 0.9)])
+def test_the_replay_agrees_with_the_teacher_forced_check(backend, weights):
     from bowerbird.learners.lm.evaluate import teacher_forced_matches
 
     fixture = Path(__file__).parent / "data" / "pyrepo"
     rng = random.Random(0)
     lines = [line for path in sorted(fixture.rglob("*.py")) for line in path.read_text().split("\n") if line.strip()]
-    backend.copy_weight, backend.copy_written, backend.copy_memory, backend.word_weight = weights, False, 128, word
+    backend.copy_weight, backend.copy_written, backend.copy_memory = weights, False, 128
     try:
         solved_any = 0
         for _ in range(30):
@@ -73,12 +63,12 @@ def test_the_replay_agrees_with_the_teacher_forced_check(backend, weights, word)
             target = rng.choice([lines[at][cut:], backend_line(backend, prompt, heal, memory)])
             if not target.strip():
                 continue
-            replayed = tune.solved(tune.record(backend, prompt, heal, memory, target), weights, word)
+            replayed = tune.solved(tune.record(backend, prompt, heal, memory, target), weights)
             assert replayed == teacher_forced_matches(backend, [prompt], target, [heal], [memory])[0]
             solved_any += replayed
         assert solved_any >= 3
     finally:
-        backend.copy_weight, backend.copy_written, backend.copy_memory, backend.word_weight = 0.0, True, 0, 0.0
+        backend.copy_weight, backend.copy_written, backend.copy_memory = 0.0, True, 0
 
 
 def backend_line(backend, prompt: str, heal: str, memory: str) -> str:

@@ -19,8 +19,8 @@ class UsageError(Exception):
 
 def add_copy_cache_options(parser: argparse.ArgumentParser, default: str) -> None:
     """`--copy-cache`, `--copy-memory`, `--copy-written`: the copy cache's settings
-    (learners/lm/copy_cache.py, a checkpoint's `bowerbird.json`), and `--word-cache`, the word
-    cache's (word_cache.py); `default` says what holds when an option is not given."""
+    (learners/lm/copy_cache.py, a checkpoint's `bowerbird.json`); `default` says what holds
+    when an option is not given."""
     parser.add_argument("--copy-cache", default=None, metavar="WEIGHT",
                         help="the copy cache's share of each next-token distribution, in [0, 1), or one per match "
                              f"length (`0.05,0.1,0.3`); {default}")
@@ -28,14 +28,11 @@ def add_copy_cache_options(parser: argparse.ArgumentParser, default: str) -> Non
                         help=f"tokens of the code cut from the prompt that the copy cache also indexes; {default}")
     parser.add_argument("--copy-written", choices=("on", "off"), default=None,
                         help=f"whether the copy cache also copies from the tokens the model writes; {default}")
-    parser.add_argument("--word-cache", type=float, default=None, metavar="WEIGHT",
-                        help="the word cache's share of each next-token distribution inside an identifier, in "
-                             f"[0, 1) (0: off); {default}")
 
 
 def copy_cache_options(args: argparse.Namespace) -> tuple:
-    """(weight, memory tokens, copy written, word cache weight) from `add_copy_cache_options`,
-    each None when not given; UsageError for a bad value."""
+    """(weight, memory tokens, copy written) from `add_copy_cache_options`, each None when not
+    given; UsageError for a bad value."""
     weight = None
     if args.copy_cache is not None:
         from bowerbird.learners.lm.copy_cache import parse
@@ -47,9 +44,7 @@ def copy_cache_options(args: argparse.Namespace) -> tuple:
     if args.copy_memory is not None and args.copy_memory < 0:
         raise UsageError("--copy-memory must be >= 0")
     written = None if args.copy_written is None else args.copy_written == "on"
-    if args.word_cache is not None and not 0 <= args.word_cache < 1:
-        raise UsageError("--word-cache must be in [0, 1)")
-    return weight, args.copy_memory, written, args.word_cache
+    return weight, args.copy_memory, written
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:

@@ -74,13 +74,12 @@ def run(args: argparse.Namespace) -> int:
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
-    weight, memory, written, words = copy_cache_options(args)
-    if (weight, memory, written, words) != (None, None, None, None):
+    weight, memory, written = copy_cache_options(args)
+    if (weight, memory, written) != (None, None, None):
         if not hasattr(backend, "copy_weight"):
-            raise UsageError(f"--copy-cache/--copy-memory/--copy-written/--word-cache need a local model; backend "
-                             f"{backend.name!r} has no token probabilities here")
-        for name, value in (("copy_weight", weight), ("copy_memory", memory), ("copy_written", written),
-                            ("word_weight", words)):
+            raise UsageError(f"--copy-cache/--copy-memory/--copy-written need a local model; backend {backend.name!r} "
+                             "has no token probabilities here")
+        for name, value in (("copy_weight", weight), ("copy_memory", memory), ("copy_written", written)):
             if value is not None:
                 setattr(backend, name, value)
     with tempfile.TemporaryDirectory() as temp:
@@ -101,7 +100,6 @@ def run(args: argparse.Namespace) -> int:
                "copy_cache": getattr(backend, "copy_weight", None),
                "copy_memory": getattr(backend, "copy_memory", None),
                "copy_written": getattr(backend, "copy_written", None),
-               "word_cache": getattr(backend, "word_weight", None),
                "fim": backend.fim.family if backend.fim else None,
                **summarise(outcomes, backend, args.seed, methods=methods, fixed=args.fixed_best)}
     if args.plot:

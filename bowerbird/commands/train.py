@@ -75,9 +75,7 @@ def ship_settings(args: argparse.Namespace) -> dict:
     from bowerbird.learners.lm.copy_cache import enabled
 
     settings: dict = {"fill_in_the_middle": False} if args.no_fim else {}
-    weight, memory, written, words = copy_cache_options(args)
-    if words:
-        settings["word_cache_weight"] = words
+    weight, memory, written = copy_cache_options(args)
     if weight is not None and enabled(weight):
         settings["copy_cache_weight"] = list(weight) if isinstance(weight, tuple) else weight
         if memory:

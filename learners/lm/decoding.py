@@ -44,7 +44,6 @@ class Vocabulary:
         self._texts: list[str] | None = None
         self._by_first: dict[str, list[int]] | None = None
         self._empty: list[int] | None = None
-        self._prefix_tokens: dict[str, int | None] | None = None
 
     def prepare(self) -> None:
         """Decode the vocabulary now (a second for a 150k one) rather than in the first request."""
@@ -85,20 +84,6 @@ class Vocabulary:
         return [i for i in self._by_first.get(remaining[:1], ())
                 if texts[i].startswith(remaining) or remaining.startswith(texts[i])]
 
-    def longest_prefix_token(self, text: str) -> int | None:
-        """The longest token whose text starts `text` (None when none does); memoised."""
-        if self._prefix_tokens is None:
-            self._prefix_tokens = {}
-        found = self._prefix_tokens.get(text, -1)
-        if found == -1:
-            texts = self.texts
-            fitting = [i for i in self.consistent_with(text) if text.startswith(texts[i])]
-            found = max(fitting, key=lambda i: (len(texts[i]), -i)) if fitting else None
-            if len(self._prefix_tokens) > 100_000:  # a long-running server: bound the memo
-                self._prefix_tokens.clear()
-            self._prefix_tokens[text] = found
-        return found
-
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
@@ -138,7 +123,7 @@ def decode(
     candidates: int = 1, temperature: float = 0.0, single_line: bool = True, heal: str = "",
     cancel: threading.Event | None = None, cached: PromptCache | None = None, device: str = "cpu",
     generator=None, copy_weight=0.0, memory: list[int] | None = None,
-    copy_written: bool = True, word_weight: float = 0.0,
+    copy_written: bool = True,
 ) -> list[Generated]:
     """Greedy (one row) or sampled (`candidates` rows at `temperature`) continuations of `ids`.
 
@@ -152,22 +137,19 @@ def decode(
     (copy_cache.py; 0: the model alone);
     `memory`: token ids of text before the prompt that the cache indexes too (the model does
     not see them); `copy_written`: whether the tokens written are indexed as they come (False:
-    copy from the prompt and memory only); `word_weight`: the share of the word cache, which
-    finishes the identifier being written with one the prompt or memory holds (word_cache.py).
-    Returns [] when cancelled."""
+    copy from the prompt and memory only). Returns [] when cancelled."""
     import torch
 
     with torch.inference_mode():
         return _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal,
-                       cancel or threading.Event(), cached, device, generator, copy_weight, memory or [], copy_written,
-                       word_weight)
+                       cancel or threading.Event(), cached, device, generator, copy_weight, memory or [], copy_written)
 
 
 def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal, cancel,
-            cached, device, generator, copy_weight, memory, copy_written, word_weight) -> list[Generated]:
+            cached, device, generator, copy_weight, memory, copy_written) -> list[Generated]:
     import torch
 
-    from bowerbird.learners.lm.mixing import ContextMixer
+    from bowerbird.learners.lm.copy_cache import enabled, mix, new_cache
 
     sampling = temperature > 0 and candidates > 1
     rows = candidates if sampling else 1
@@ -179,14 +161,14 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
     structural = vocabulary.structural_ids(eos_id)
     remaining = [heal] * rows
     done = [False] * rows
-    mixers = [ContextMixer(memory + ids, copy_weight, copy_written, vocabulary, word_weight, heal) for _ in range(rows)]
-    mixers = mixers if mixers[0].active else []
+    copies = ([new_cache(memory + ids, copy_weight, copy_written) for _ in range(rows)]
+              if enabled(copy_weight) else [])
     try:
         for step in range(max_new_tokens):
             if cancel.is_set():
                 return []
-            if mixers:
-                logprobs = torch.stack([mixers[r].mix(logits[r]) for r in range(rows)])
+            if copies:
+                logprobs = torch.stack([mix(logits[r], copies[r], copy_weight) for r in range(rows)])
             else:
                 logprobs = torch.log_softmax(logits, dim=-1)
             chooser = logprobs.clone()
@@ -218,8 +200,8 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
                     continue
                 out[r].ids.append(token)
                 out[r].logprobs.append(float(logprobs[r, token]))
-                if mixers:
-                    mixers[r].push(token)
+                if copies:
+                    copies[r].push(token)
                 if remaining[r]:
                     text = vocabulary.texts[token]
                     remaining[r] = remaining[r][len(text):] if remaining[r].startswith(text) else ""

@@ -149,27 +149,24 @@ def teacher_forced_matches(backend, prompts: list[str], target: str, heals: list
     kept = {"logits_to_keep": length - offset} if _keeps_logits(model) else {}
     copy_weight = getattr(backend, "copy_weight", 0.0)
     written = getattr(backend, "copy_written", True)
-    word_weight = getattr(backend, "word_weight", 0.0)
     with torch.inference_mode():
         logits = model(input_ids=ids, attention_mask=mask, **kept).logits
         if not kept:
             logits = logits[:, offset:]
-        from bowerbird.learners.lm.mixing import ContextMixer
+        from bowerbird.learners.lm.copy_cache import enabled, mix, new_cache
 
-        for r, (row, target_ids, ok, memory, heal) in enumerate(zip(rows, targets, usable, memories, heals)):
-            if not ok:  # as the decoder does: the prompt's caches mixed in at each target position
-                continue
-            prompt_end = len(row) - len(target_ids)
-            remembered = backend.memory_ids(memory) if hasattr(backend, "memory_ids") else []
-            mixer = ContextMixer(remembered + row[:prompt_end], copy_weight, written, vocabulary, word_weight, heal)
-            if not mixer.active:
-                break
-            if logits.dtype != torch.float32:
-                logits = logits.float()
-            for j in range(len(target_ids) + 1):  # each target token, then the line's end
-                logits[r, prompt_end - 1 + j - offset] = mixer.mix(logits[r, prompt_end - 1 + j - offset])
-                if j < len(target_ids):
-                    mixer.push(target_ids[j])
+        if enabled(copy_weight):  # as the decoder does: the prompt's copy cache mixed in at each target position
+            logits = logits.float()
+            for r, (row, target_ids, ok, memory) in enumerate(zip(rows, targets, usable, memories)):
+                if not ok:
+                    continue
+                prompt_end = len(row) - len(target_ids)
+                remembered = backend.memory_ids(memory) if hasattr(backend, "memory_ids") else []
+                cache = new_cache(remembered + row[:prompt_end], copy_weight, written)
+                for j in range(len(target_ids) + 1):  # each target token, then the line's end
+                    logits[r, prompt_end - 1 + j - offset] = mix(logits[r, prompt_end - 1 + j - offset], cache, copy_weight)
+                    if j < len(target_ids):
+                        cache.push(target_ids[j])
         if vocabulary is not None:
             logits[:, :, vocabulary.structural_ids(eos)] = float("-inf")
         for r, (row, target_ids) in enumerate(zip(rows, targets)):

@@ -51,14 +51,6 @@ def _weight(value):
     return 0.0
 
 
-def _share(value, name: str) -> float:
-    """A mixture weight from settings: a number in [0, 1), else 0 (with a warning)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1:
-        return float(value)
-    logger.warning("ignoring %s %r: expected a number in [0, 1)", name, value)
-    return 0.0
-
-
 def _count(value, name: str) -> int:
     """A non-negative token count from settings, else 0 (with a warning)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -99,8 +91,6 @@ class TransformersBackend:
         self.copy_memory = _count(settings.get("copy_cache_memory_tokens", 0), "copy_cache_memory_tokens")
         # whether the tokens the model writes are indexed too (False: copy from the prompt only)
         self.copy_written = settings.get("copy_cache_written", True) is not False
-        # the word cache's share: finish the identifier being written with a known one (word_cache.py)
-        self.word_weight = _share(settings.get("word_cache_weight", 0.0), "word_cache_weight")
         self._last_memory: tuple[tuple[str, int] | None, list[int]] = (None, [])
         self.fim = detect_template(self.tokenizer.get_vocab()) if fim else None
         self.counter = TokenizerCounter(self.tokenizer)
@@ -113,10 +103,10 @@ class TransformersBackend:
                     self.context_tokens, self.fim.family if self.fim else "none")
 
     def memory_ids(self, memory: str) -> list[int]:
-        """The caches' memory in tokens: the last `copy_memory` tokens of `memory`."""
+        """The copy cache's memory in tokens: the last `copy_memory` tokens of `memory`."""
         from bowerbird.learners.lm.copy_cache import enabled
 
-        if not memory or not (enabled(self.copy_weight) or self.word_weight > 0) or self.copy_memory <= 0:
+        if not memory or not enabled(self.copy_weight) or self.copy_memory <= 0:
             return []
         tail = memory[-self.copy_memory * 8 :]  # characters enough for the tokens kept (a token is ~3.5)
         last = self._last_memory  # typing on a line keeps the memory (cut at a line start): tokenise it once
@@ -143,7 +133,7 @@ class TransformersBackend:
                 self.network, self.vocabulary, ids, max_new_tokens=max_new_tokens, eos_id=self.eos_id,
                 candidates=request.candidates, temperature=request.temperature, single_line=request.single_line,
                 heal=heal, cancel=request.cancel, cached=shared, device=self.device, copy_weight=self.copy_weight,
-                memory=memory, copy_written=self.copy_written, word_weight=self.word_weight,
+                memory=memory, copy_written=self.copy_written,
             )
         finally:
             if shared is not None:
