@@ -71,13 +71,13 @@ def run(args: argparse.Namespace) -> dict:
         cache = PromptCache()
         with torch.inference_mode():
             began = time.perf_counter()
-            first = decode(backend.network, backend.vocabulary, prompt, max_new_tokens=args.new_tokens, eos_id=None,
+            first = decode(backend.decoder, backend.vocabulary, prompt, max_new_tokens=args.new_tokens, eos_id=None,
                            single_line=False, cached=cache, device=backend.device, copy_weight=backend.copy_weight,
                            memory=memory, copy_written=backend.copy_written)
             middle = time.perf_counter()
             # a keystroke later: the last two tokens differ (typing re-tokenises the word at the cursor)
             typed = prompt[:-2] + following[:2]
-            second = decode(backend.network, backend.vocabulary, typed, max_new_tokens=args.new_tokens,
+            second = decode(backend.decoder, backend.vocabulary, typed, max_new_tokens=args.new_tokens,
                             eos_id=None, single_line=False, cached=cache, device=backend.device,
                             copy_weight=backend.copy_weight, memory=memory, copy_written=backend.copy_written)
             end = time.perf_counter()

@@ -14,6 +14,7 @@ from bowerbird.learners.lm.backend import Candidate, GenerationRequest
 from bowerbird.learners.lm.decoding import PromptCache, Vocabulary
 from bowerbird.learners.lm.device import choose_device
 from bowerbird.learners.lm.fim import detect_template
+from bowerbird.learners.lm.lean_gpt2 import lean_decoder
 from bowerbird.learners.lm.tokens import TokenizerCounter
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class TransformersBackend:
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(model)
         self.network = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=dtype).to(self.device).eval()
         config = self.network.config
+        # what decodes: a lean static-cache forward for GPT-2 models (lean_gpt2.py), else the network
+        self.decoder = lean_decoder(self.network) or self.network
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
         positions = positions or DEFAULT_CONTEXT_TOKENS
         self.context_tokens = min(positions, max_context_tokens or positions)
@@ -130,7 +133,7 @@ class TransformersBackend:
         shared = self.prompt_cache if self.prompt_cache.lock.acquire(blocking=False) else None
         try:
             rows = decode(
-                self.network, self.vocabulary, ids, max_new_tokens=max_new_tokens, eos_id=self.eos_id,
+                self.decoder, self.vocabulary, ids, max_new_tokens=max_new_tokens, eos_id=self.eos_id,
                 candidates=request.candidates, temperature=request.temperature, single_line=request.single_line,
                 heal=heal, cancel=request.cancel, cached=shared, device=self.device, copy_weight=self.copy_weight,
                 memory=memory, copy_written=self.copy_written,
