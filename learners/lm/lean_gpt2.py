@@ -78,9 +78,9 @@ class LeanGPT2:
 
     def new_cache(self, batch: int = 1) -> StaticCache:
         shape = (len(self.layers), batch, self.heads, self.context, self.head_size)
-        zeros = self._torch.zeros
-        return StaticCache(zeros(shape, dtype=self.dtype, device=self.device),
-                           zeros(shape, dtype=self.dtype, device=self.device))
+        empty = self._torch.empty  # positions are written before they are read
+        return StaticCache(empty(shape, dtype=self.dtype, device=self.device),
+                           empty(shape, dtype=self.dtype, device=self.device))
 
     def __call__(self, input_ids, cache: StaticCache | None = None, use_cache: bool = True,
                  logits_to_keep: int = 0, **_ignored) -> LeanOutput:
