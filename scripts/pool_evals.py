@@ -24,6 +24,7 @@ from pathlib import Path
 
 METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")
 SITE_PACKAGES = "site-packages"
+IN_FILE_ID = 62  # learners.lm.evaluate.IN_FILE_ID
 
 
 def load(folder: Path, stdlib_only: bool = False) -> list[dict]:
@@ -112,8 +113,9 @@ def fixed_best_across_packages(runs: list[dict]) -> dict:
         for other, others in packages.items():
             for hole in others if other != name else ():
                 for pid in hole["solved_by"]:
-                    wins[pid] = wins.get(pid, 0) + 1
-        best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
+                    if pid != IN_FILE_ID:
+                        wins[pid] = wins.get(pid, 0) + 1
+        best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
         chosen[name] = best
         solved += sum(best in hole["solved_by"] for hole in scored)
         total += len(scored)
@@ -121,14 +123,15 @@ def fixed_best_across_packages(runs: list[dict]) -> dict:
 
 
 def best_proposal(runs: list[dict]) -> dict:
-    """The proposal that solves the most scored holes of all the runs (ties: the lower id),
-    with in_file's count beside it."""
+    """The proposal that solves the most scored holes of all the runs (ties: the lower id; in_file,
+    id 62, is the baseline, not a candidate), with in_file's count beside it."""
     scored = [s for r in runs for s in r.get("scored", []) if "solved_by" in s]
     wins: dict[int, int] = {}
     for hole in scored:
         for pid in hole["solved_by"]:
-            wins[pid] = wins.get(pid, 0) + 1
-    best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
+            if pid != IN_FILE_ID:
+                wins[pid] = wins.get(pid, 0) + 1
+    best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
     return {"id": best, "solved": wins.get(best, 0), "in_file_solved": sum(bool(h["em"].get("in_file")) for h in scored),
             "holes": len(scored), "ranking": sorted(wins.items(), key=lambda kv: (-kv[1], kv[0]))[:10]}
 

@@ -238,3 +238,13 @@ def test_fixed_best_must_be_a_proposal_id(tmp_path, capsys):
     (tmp_path / "m.py").write_text("x = 1\n")
     assert main(["eval", "completion", "--repo", str(tmp_path), "--fixed-best", "63"]) == 2
     assert "--fixed-best must be a proposal id" in capsys.readouterr().err
+
+
+def test_fixed_best_is_a_proposal_never_the_in_file_baseline(monkeypatch):
+    import bowerbird.learners.lm.evaluate as evaluate
+
+    monkeypatch.setattr(evaluate, "greedy_line", lambda backend, prompt, n, heal="", memory="": "x")
+    outcomes = [outcome({62}), outcome({62, 4}), outcome({62}), outcome(set())] * 6  # in_file solves most
+    for number, o in enumerate(outcomes):
+        o.prompts, o.line = {pid: f"prompt {pid}" for pid in o.applicable}, number
+    assert summarise(outcomes, backend=None, seed=1, bootstrap=50)["fixed_best_id"] == 4

@@ -79,6 +79,12 @@ def test_the_best_single_proposal_is_the_one_that_solves_most_holes_of_all_runs(
         (folder / f"{name}.json").write_text(json.dumps({"repo": f"/lib/{name}", "holes": 3, "scored": scored,
                                                           "methods": {"in_file": {"em": 0.0}}}))
     best = pool_evals.best_proposal(pool_evals.load(folder))
-    # 7 solves four holes, 5 three, in_file (62) two
+    # 7 solves four holes, 5 three; in_file (62) solves two and is never the choice
     assert (best["id"], best["solved"], best["in_file_solved"], best["holes"]) == (7, 4, 2, 9)
-    assert best["ranking"][:3] == [(7, 4), (5, 3), (62, 2)]
+    assert best["ranking"] == [(7, 4), (5, 3)]
+    only_in_file = [{"path": "m.py", "line": 0, "col": 0, "em": {"in_file": True}, "solved_by": [62]}]
+    (folder / "a.json").write_text(json.dumps({"repo": "/lib/a", "holes": 1, "scored": only_in_file,
+                                               "methods": {"in_file": {"em": 1.0}}}))
+    for name in ("b", "c"):
+        (folder / f"{name}.json").unlink()
+    assert pool_evals.best_proposal(pool_evals.load(folder))["id"] == 62  # nothing else solves anything

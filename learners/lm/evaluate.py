@@ -6,7 +6,8 @@ same budget and scored by exact match (greedy prediction up to the newline == ta
 space aside) and edit similarity (1 - normalised Levenshtein):
 
 - in_file: the code around the hole only; - random: a random applicable proposal;
-- fixed_best: the proposal best on the calibration half of the holes (reported on the other);
+- fixed_best: the proposal (in_file aside) best on the calibration half of the holes (reported
+  on the other), or one chosen elsewhere (RLPG: on the training data);
 - retrieval: RepoCoder-style sliding windows (20 lines, stride 10) of the other files, ranked
   by Jaccard similarity with the 20 lines before the hole;
 - oracle: solved if any proposal's prompt solves it (the upper bound).
@@ -34,6 +35,7 @@ from bowerbird.learners.lm.backend import GenerationRequest
 from bowerbird.learners.lm.prompt import compose, compose_proposal
 
 METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")
+IN_FILE_ID = 62  # the catalog's in_file entry: the baseline, never fixed_best's choice
 MAX_TARGET_TOKENS = 32
 WINDOW, STRIDE = 20, 10
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -297,10 +299,10 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     rng.shuffle(order)
     calibration = [outcomes[i] for i in order[: len(order) // 2]]
     evaluation = [outcomes[i] for i in order[len(order) // 2 :]]
-    wins = Counter(pid for o in calibration for pid in o.solved_by)
+    wins = Counter(pid for o in calibration for pid in o.solved_by if pid != IN_FILE_ID)  # a proposal, not the baseline
     given = fixed is not None
     if fixed is None:
-        fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else 62
+        fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
     for o in evaluation if "fixed_best" in methods else ():
         o.em["fixed_best"] = fixed in o.solved_by
         chosen = fixed if fixed in o.prompts else 62
