@@ -103,19 +103,29 @@ def paired(runs: list[dict], others: list[dict]) -> dict:
     return result
 
 
+def proposal_wins(holes: list[dict]) -> dict[int, int]:
+    """How many of `holes` each proposal solves; in_file (the baseline) is not counted."""
+    wins: dict[int, int] = {}
+    for hole in holes:
+        for pid in hole["solved_by"]:
+            if pid != IN_FILE_ID:
+                wins[pid] = wins.get(pid, 0) + 1
+    return wins
+
+
+def most_wins(wins: dict[int, int]) -> int:
+    """The proposal with the most wins (ties: the lower id); in_file when none won."""
+    return max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
+
+
 def fixed_best_across_packages(runs: list[dict]) -> dict:
     """fixed_best as RLPG chooses it, on other repositories: for each package, the proposal that
     solves the most scored holes of the other packages, scored on this package's holes."""
     packages = {Path(r["repo"]).name: [s for s in r.get("scored", []) if "solved_by" in s] for r in runs}
     chosen, solved, total = {}, 0, 0
     for name, scored in packages.items():
-        wins: dict[int, int] = {}
-        for other, others in packages.items():
-            for hole in others if other != name else ():
-                for pid in hole["solved_by"]:
-                    if pid != IN_FILE_ID:
-                        wins[pid] = wins.get(pid, 0) + 1
-        best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
+        wins = proposal_wins([hole for other, others in packages.items() if other != name for hole in others])
+        best = most_wins(wins)
         chosen[name] = best
         solved += sum(best in hole["solved_by"] for hole in scored)
         total += len(scored)
@@ -126,12 +136,8 @@ def best_proposal(runs: list[dict]) -> dict:
     """The proposal that solves the most scored holes of all the runs (ties: the lower id; in_file,
     id 62, is the baseline, not a candidate), with in_file's count beside it."""
     scored = [s for r in runs for s in r.get("scored", []) if "solved_by" in s]
-    wins: dict[int, int] = {}
-    for hole in scored:
-        for pid in hole["solved_by"]:
-            if pid != IN_FILE_ID:
-                wins[pid] = wins.get(pid, 0) + 1
-    best = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
+    wins = proposal_wins(scored)
+    best = most_wins(wins)
     return {"id": best, "solved": wins.get(best, 0), "in_file_solved": sum(bool(h["em"].get("in_file")) for h in scored),
             "holes": len(scored), "ranking": sorted(wins.items(), key=lambda kv: (-kv[1], kv[0]))[:10]}
 

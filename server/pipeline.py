@@ -74,7 +74,7 @@ class Pipeline:
         language = language_for_path(path)
         header = f"{LANGUAGES[language.name].header_comment} {path}" if language else f"# {path}"
         prompt = compose_proposal(self.backend, chosen, header, hole.prefix, suffix, self.options.max_tokens,
-                         heal=None if self.options.token_healing else False)
+                                  heal=None if self.options.token_healing else False)
         prompt_done = time.perf_counter()
         request = GenerationRequest(
             prompt=prompt.text,

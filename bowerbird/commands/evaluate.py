@@ -36,7 +36,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="code after the cursor in the FIM slot: as the checkpoint says (auto), or forced")
     completion.add_argument("--fixed-best", type=int, default=None, metavar="ID",
                             help="the proposal id fixed_best uses, chosen elsewhere (RLPG: on the training "
-                                 "packages' holes; `scripts/pool_evals.py --choose-fixed` picks it from sweeps); "
+                                 "packages' holes: `scripts/pool_evals.py` prints the best single proposal of a "
+                                 "folder of sweeps); "
                                  "default: chosen on a calibration half of these holes")
     add_copy_cache_options(completion, "default: the checkpoint's setting (local models only)")
     completion.add_argument("--plot", type=Path, default=None, metavar="FILE.png",

@@ -246,7 +246,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
             continue
         new_tokens = target_tokens + 2
         proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens),
-                                    only=None if sweep else frozenset({62}))
+                                    only=None if sweep else frozenset({IN_FILE_ID}))
         header = f"# {path}"
         suffix = "\n" + hole.after
         composed = {p.kind.id: compose_proposal(backend, p, header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
@@ -305,7 +305,7 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
         fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
     for o in evaluation if "fixed_best" in methods else ():
         o.em["fixed_best"] = fixed in o.solved_by
-        chosen = fixed if fixed in o.prompts else 62
+        chosen = fixed if fixed in o.prompts else IN_FILE_ID
         o.es["fixed_best"] = edit_similarity(
             greedy_line(backend, o.prompts[chosen], o.new_tokens, o.heals.get(chosen, ""),
                         o.memories.get(chosen, "")).rstrip(), o.target.rstrip())

@@ -15,8 +15,8 @@ Two things keep consecutive requests cheap and well-formed:
   token's characters are cut from the prompt (`Prompt.heal`) and the backend constrains the
   completion to write them first, so the model chooses the whole token itself.
 
-What the budget cuts is not thrown away: the proposal context's cut part (and what the
-proposal itself had no room for, `spill`) and the start of the code before the cursor are the
+What the budget cuts is not thrown away: the proposal context's cut part (and any `spill`, more
+context than the caller gave the prompt) and the start of the code before the cursor are the
 prompt's `memory`, which a backend with a copy cache (copy_cache.py) indexes along with the
 prompt, so names written far above the cursor, or further into the proposal's context, can
 still be copied.
@@ -96,6 +96,5 @@ def compose(backend: Backend, context: str, header: str, prefix: str, suffix: st
 def compose_proposal(backend: Backend, proposal, header: str, prefix: str, suffix: str, max_new_tokens: int,
                      heal: bool | None = None) -> Prompt:
     """`compose` with a proposal's context laid out as the proposal asks (`Proposal.share`,
-    `Proposal.keep`, `Proposal.spill`)."""
-    return compose(backend, proposal.text, header, prefix, suffix, max_new_tokens, heal,
-                   proposal.share, proposal.keep, getattr(proposal, "spill", ""))
+    `Proposal.keep`)."""
+    return compose(backend, proposal.text, header, prefix, suffix, max_new_tokens, heal, proposal.share, proposal.keep)
