@@ -11,7 +11,9 @@ the file's tokens before the prompt too (its memory), as the server's requests d
 cost, with the memory tokenised cold, is timed apart ("copy cache alone"), and the decoding
 rows reuse that memory, as the server does while the developer types on a line. The prompt's
 forward pass alone (the prefill, cold) is timed apart too: the rest of a cold row is the 24
-steps. GPT-2 checkpoints decode with the lean forward (learners/lm/lean_gpt2.py).
+steps. GPT-2 checkpoints decode with the lean forward (learners/lm/lean_gpt2.py). The weights
+are in the format the server would choose here (--dtype auto: bfloat16 on a CPU with AVX-512
+BF16 or AMX, else float32); --dtype float32 times the other.
 Target: cold <= 150 ms p95 for 24 tokens after 1,024.
 The embedded model's context is shorter than 1,024 + 24: then the prompt is what fits, and a
 same-shape random model with a longer context (make_latency_model.py --context 2048) gives
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> dict:
     from bowerbird.learners.lm.loading import load_backend
 
     torch.set_num_threads(args.threads) if args.threads else None
-    backend = load_backend("transformers", str(args.model))
+    backend = load_backend("transformers", str(args.model), dtype=args.dtype)
     if args.copy_cache is not None:
         from bowerbird.learners.lm.copy_cache import parse
 
@@ -104,7 +106,7 @@ def run(args: argparse.Namespace) -> dict:
         "cold_ms": {"p50": round(percentile(cold, 50), 1), "p95": round(percentile(cold, 95), 1)},
         "warm_ms": {"p50": round(percentile(warm, 50), 1), "p95": round(percentile(warm, 95), 1)},
         "copy_cache_ms": {"p50": round(percentile(copying, 50), 2), "p95": round(percentile(copying, 95), 2)},
-        "decoder": type(backend.decoder).__name__,
+        "decoder": type(backend.decoder).__name__, "dtype": str(backend.dtype).removeprefix("torch."),
         "prefill_ms": {"p50": round(percentile(prefills, 50), 1), "p95": round(percentile(prefills, 95), 1)},
         "target": {"target_ms": TARGET_MS, "applies": prompt_tokens >= 1024,
                    "pass": percentile(cold, 95) <= TARGET_MS if prompt_tokens >= 1024 else None},
@@ -121,6 +123,8 @@ def main() -> int:
                         help="the prompt's copy cache weight, or one per match length (default: the checkpoint's setting)")
     parser.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
                         help="tokens before the prompt that the copy cache indexes (default: the checkpoint's setting)")
+    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
+                        help="the weights' number format (auto: bfloat16 where the CPU computes it natively)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
@@ -134,7 +138,7 @@ def main() -> int:
         return 0
     c, w, t = doc["cold_ms"], doc["warm_ms"], doc["target"]
     rows = [
-        ("model", f"{doc['parameters_m']}M parameters, {doc['threads']} threads, {doc['decoder']}", "", ""),
+        ("model", f"{doc['parameters_m']}M parameters, {doc['threads']} threads, {doc['decoder']}, {doc['dtype']}", "", ""),
         ("prompt / new tokens", f"{doc['prompt_tokens']} / {doc['new_tokens']}", "", ""),
         ("copy cache weight / memory", f"{doc['copy_cache']} / {doc['copy_memory']} tokens", "", ""),
         ("copy cache alone p50 / p95", f"{doc['copy_cache_ms']['p50']:.2f} / {doc['copy_cache_ms']['p95']:.2f} ms", "", ""),

@@ -175,7 +175,8 @@ def main() -> int:
     from bowerbird.learners.lm.loading import load_backend
     from bowerbird.progress import ProgressLine
 
-    backend = load_backend("transformers" if args.model else "embedded", args.model)
+    backend = load_backend("transformers" if args.model else "embedded", args.model,
+                           dtype="float32")  # as `eval completion` measures
     backend.copy_weight, backend.copy_memory = 0.2, args.memory  # memory_ids needs a cache that is on
     per_repo = {}
     for root in args.repo:

@@ -20,7 +20,7 @@ class Models:
 
     @staticmethod
     def key(options: CompletionOptions) -> tuple:
-        return (options.backend, options.model, options.url)
+        return (options.backend, options.model, options.url, options.dtype)
 
     def needs_load(self, options: CompletionOptions) -> bool:
         return self.key(options) != self._key
@@ -34,7 +34,8 @@ class Models:
                 return self.error
             self._key = self.key(options)
             try:
-                self.backend, self.error = load_backend(options.backend, options.model, options.url), None
+                self.backend, self.error = load_backend(options.backend, options.model, options.url,
+                                                           dtype=options.dtype), None
             except BackendUnavailable as error:
                 self.backend, self.error = None, str(error)
             if self.error:

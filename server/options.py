@@ -13,6 +13,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from bowerbird.learners.lm.device import DTYPES
+
 BACKENDS = ("embedded", "transformers", "openai")
 
 
@@ -28,6 +30,7 @@ class CompletionOptions:
     debounce_ms: int = 75  # wait this long after the last keystroke before generating
     proposal: int = 62  # the RLPG proposal id whose context goes into the prompt (62: in-file only)
     token_healing: bool = True  # cut the token at the cursor and let the model rewrite it (local models)
+    dtype: str = "auto"  # local models' weights: auto | float32 | bfloat16 | float16 (learners/lm/device.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +57,7 @@ _CHECKS: dict[str, typing.Callable[[Any], bool]] = {
     "completion.candidates": lambda v: 1 <= v <= 16,
     "completion.debounce_ms": lambda v: 0 <= v <= 5000,
     "completion.proposal": lambda v: 0 <= v <= 62,
+    "completion.dtype": lambda v: v in DTYPES,
     "diagnostics.model": lambda v: v.strip() != "",
     "diagnostics.threshold": lambda v: 0.0 <= v <= 1.0,
     "diagnostics.debounce_ms": lambda v: 0 <= v <= 5000,

@@ -6,14 +6,14 @@ import pytest
 import torch
 
 from bowerbird.learners.lm.decoding import PromptCache, decode
-from bowerbird.learners.lm.lean_gpt2 import lean_decoder
+from bowerbird.learners.lm.lean_gpt2 import bucket, lean_decoder
 
 
 @pytest.fixture(scope="module")
 def backend(tiny_model):
     from bowerbird.learners.lm.loading import load_backend
 
-    return load_backend("transformers", str(tiny_model))
+    return load_backend("transformers", str(tiny_model), dtype="float32")  # exact logits to compare
 
 
 def reference(network, ids: list[int]):
@@ -87,3 +87,32 @@ def test_the_backend_decodes_gpt2_models_with_it(backend):
     from bowerbird.learners.lm.lean_gpt2 import LeanGPT2
 
     assert isinstance(backend.decoder, LeanGPT2)
+
+
+def test_in_bfloat16_it_keeps_the_format_and_follows_the_transformers_model(tiny_model):
+    from bowerbird.learners.lm.backend import GenerationRequest
+    from bowerbird.learners.lm.loading import load_backend
+
+    half = load_backend("transformers", str(tiny_model), dtype="bfloat16")
+    assert half.dtype is torch.bfloat16 and half.network.dtype is torch.bfloat16
+    lean = lean_decoder(half.network)
+    ids = torch.randint(1, 200, (40,), generator=torch.Generator().manual_seed(1)).tolist()
+    out = lean(input_ids=torch.tensor([ids]), logits_to_keep=1)  # 40 tokens, padded to 64 for oneDNN
+    assert out.cache.keys.dtype is torch.bfloat16  # the cache is kept in the weights' format
+    assert out.cache.get_seq_length() == 40 and out.logits.shape[1] == 1
+    expected = reference(half.network, ids + [7, 9])
+    torch.testing.assert_close(out.logits[0, -1].float(), expected[39], atol=0.05, rtol=0.05)  # bfloat16's 8 bits
+    step = lean(input_ids=torch.tensor([[7]]), cache=out.cache)  # the padding's keys were overwritten
+    torch.testing.assert_close(step.logits[0, -1].float(), expected[40], atol=0.05, rtol=0.05)
+    both = lean(input_ids=torch.tensor([[9, 11, 13]]), cache=out.cache)  # several: padded again, cut again
+    assert both.logits.shape[1] == 3 and out.cache.get_seq_length() == 44
+    torch.testing.assert_close(both.logits[0, 0].float(), expected[41], atol=0.05, rtol=0.05)
+    [candidate] = half.generate(GenerationRequest("def main():\n    ", max_new_tokens=6, single_line=False))
+    assert candidate.text and candidate.score > float("-inf")
+
+
+def test_padded_lengths_are_few_and_never_short():
+    sizes = {bucket(n) for n in range(1, 2049)}
+    assert len(sizes) <= 40  # a few oneDNN kernels, not one per prompt length
+    assert all(bucket(n) >= n and bucket(n) - n < 64 for n in range(1, 5000))
+    assert [bucket(n) for n in (1, 2, 3, 5, 33, 64, 65, 129)] == [1, 2, 4, 8, 64, 64, 128, 192]

@@ -10,17 +10,20 @@ def test_defaults_when_nothing_is_sent():
 
 def test_camel_case_values_are_read_into_typed_fields():
     options, problems = parse_options(
-        {"completion": {"maxTokens": 64, "temperature": 1, "backend": "openai", "url": "http://127.0.0.1:8000"},
+        {"completion": {"maxTokens": 64, "temperature": 1, "backend": "openai", "url": "http://127.0.0.1:8000",
+                        "dtype": "bfloat16"},
          "developerId": "ann", "indexDir": "/tmp/idx"}
     )
     assert problems == []
-    assert options.completion == CompletionOptions(max_tokens=64, temperature=1.0, backend="openai", url="http://127.0.0.1:8000")
+    assert options.completion == CompletionOptions(max_tokens=64, temperature=1.0, backend="openai", url="http://127.0.0.1:8000",
+                                                  dtype="bfloat16")
     assert (options.developer_id, options.index_dir) == ("ann", "/tmp/idx")
 
 
 def test_each_invalid_value_is_reported_and_replaced_by_its_default_only():
     options, problems = parse_options(
-        {"completion": {"maxTokens": "many", "candidates": 0, "backend": "gpt", "debounceMs": 20, "enabled": "yes"}}
+        {"completion": {"maxTokens": "many", "candidates": 0, "backend": "gpt", "debounceMs": 20, "enabled": "yes",
+                        "dtype": "fp8"}}
     )
     assert options.completion == CompletionOptions(debounce_ms=20)
     assert problems == [
@@ -28,6 +31,7 @@ def test_each_invalid_value_is_reported_and_replaced_by_its_default_only():
         "completion.backend: invalid value 'gpt'; using 'embedded'",
         "completion.maxTokens: invalid value 'many'; using 48",
         "completion.candidates: invalid value 0; using 1",
+        "completion.dtype: invalid value 'fp8'; using 'auto'",
     ]
 
 

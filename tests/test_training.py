@@ -70,7 +70,7 @@ def line_model(tmp_path_factory, tokenizer):
     sequences = build_sequences(tokenizer, read_texts(files), 64, 64, mix=(1.0, 0.0, 0.0), seed=0)
     config = TrainConfig(layers=1, width=32, heads=2, block=64, batch=16, steps=160, lr=1e-2, warmup=4, checkpoint_every=160)
     train(run, sequences, tokenizer, config, device="cpu")
-    return load_backend("transformers", str(run / "checkpoint"))
+    return load_backend("transformers", str(run / "checkpoint"), dtype="float32")  # checks equal decoding in float32
 
 
 def test_teacher_forced_exact_match_agrees_with_greedy_decoding(line_model):

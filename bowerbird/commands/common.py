@@ -17,6 +17,15 @@ class UsageError(Exception):
     """Bad input from the user: reported on stderr with exit code 2."""
 
 
+def add_dtype_option(parser: argparse.ArgumentParser, default: str = "auto", why: str = "") -> None:
+    """`--dtype`: the number format of a local model's weights (learners/lm/device.py)."""
+    from bowerbird.learners.lm.device import DTYPES
+
+    parser.add_argument("--dtype", choices=DTYPES, default=default,
+                        help="local models' weights; auto: bfloat16 on a GPU, and on a CPU only where it computes "
+                             f"bfloat16 natively (AVX-512 BF16, AMX), else float32; default {default}{why}")
+
+
 def add_copy_cache_options(parser: argparse.ArgumentParser, default: str) -> None:
     """`--copy-cache`, `--copy-memory`, `--copy-written`: the copy cache's settings
     (learners/lm/copy_cache.py, a checkpoint's `bowerbird.json`); `default` says what holds

@@ -14,6 +14,7 @@ from bowerbird.analysis.holes import HoleError
 from bowerbird.analysis.repo import RepoView
 from bowerbird.commands.common import (
     UsageError,
+    add_dtype_option,
     add_index_options,
     add_json_option,
     open_store,
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", help="model path or Hugging Face id (transformers backend)")
     parser.add_argument("--url", help="OpenAI-compatible server URL (openai backend)")
     parser.add_argument("--device", help="force a device (cpu, cuda, mps)")
+    add_dtype_option(parser)
     parser.add_argument("--max-tokens", type=int, default=defaults.max_tokens)
     parser.add_argument("--candidates", type=int, default=defaults.candidates)
     parser.add_argument("--temperature", type=float, default=defaults.temperature)
@@ -56,13 +58,13 @@ def run(args: argparse.Namespace) -> int:
     options, problems = parse_options({"completion": {
         "backend": args.backend, "model": args.model, "url": args.url, "maxTokens": args.max_tokens,
         "candidates": args.candidates, "temperature": args.temperature, "proposal": args.proposal,
-        "tokenHealing": args.token_healing,
+        "tokenHealing": args.token_healing, "dtype": args.dtype,
     }})
     if problems:
         raise UsageError("; ".join(problems))
     started = time.perf_counter()
     try:
-        backend = load_backend(args.backend, args.model, args.url, args.device)
+        backend = load_backend(args.backend, args.model, args.url, args.device, dtype=args.dtype)
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
     load_ms = (time.perf_counter() - started) * 1000

@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         from bowerbird.learners.lm.backend import GenerationRequest
 
         model.update(loads=True, load_ms=round((time.perf_counter() - started) * 1000), name=backend.model,
-                     device=getattr(backend, "device", None), context_tokens=backend.context_tokens,
+                     device=getattr(backend, "device", None),
+                     dtype=str(getattr(backend, "dtype", "")).removeprefix("torch.") or None, context_tokens=backend.context_tokens,
                      fim=backend.fim.family if backend.fim else None)
         started = time.perf_counter()
         try:
@@ -103,7 +104,7 @@ def _print(report: dict) -> None:
     model = report["model"]
     if model.get("loads"):
         print(f"model: {model['name']} via {model['backend']} on {model['device']} "
-              f"(context {model['context_tokens']}, FIM {model['fim'] or 'none'}, loaded in {model['load_ms']} ms)")
+              f"({model['dtype'] or 'remote'}, context {model['context_tokens']}, FIM {model['fim'] or 'none'}, loaded in {model['load_ms']} ms)")
         probe = model.get("test_completion")
         if probe:
             print(f"test completion: {probe['prompt']!r} -> {probe['text']!r} in {probe['ms']} ms")

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bowerbird.commands.common import UsageError, add_copy_cache_options, add_json_option, copy_cache_options, existing_dir, print_json
+from bowerbird.commands.common import UsageError, add_copy_cache_options, add_dtype_option, add_json_option, copy_cache_options, existing_dir, print_json
 
 METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")  # learners.lm.evaluate.METHODS, without torch
 
@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     completion.add_argument("--seed", type=int, default=0)
     completion.add_argument("--model", default=None, help="model path or id (default: the embedded model)")
     completion.add_argument("--device", default=None)
+    add_dtype_option(completion, "float32", " (there the one-pass exact-match check equals greedy decoding "
+                                            "on every machine)")
     completion.add_argument("--index-dir", type=Path, default=None)
     completion.add_argument("--methods", default=",".join(METHODS),
                             help="comma-separated subset (in_file always); without random/fixed_best/oracle only "
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--methods: unknown {', '.join(sorted(unknown))} (choose from {', '.join(METHODS)})")
     try:
-        backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device,
+        backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device, dtype=args.dtype,
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bowerbird.learners.lm.backend import Candidate, GenerationRequest
 from bowerbird.learners.lm.decoding import PromptCache, Vocabulary
-from bowerbird.learners.lm.device import choose_device
+from bowerbird.learners.lm.device import choose_device, choose_dtype
 from bowerbird.learners.lm.fim import detect_template
 from bowerbird.learners.lm.lean_gpt2 import lean_decoder
 from bowerbird.learners.lm.tokens import TokenizerCounter
@@ -64,21 +64,16 @@ class TransformersBackend:
     name = "transformers"
 
     def __init__(self, model: str, device: str | None = None, max_context_tokens: int | None = None,
-                 fim: bool | None = None):
-        import torch
+                 fim: bool | None = None, dtype: str | None = None):
         import transformers
 
         transformers.utils.logging.disable_progress_bar()
         transformers.utils.logging.set_verbosity_error()
         self.model = model
         self.device = choose_device(device)
-        dtype = torch.float32
-        if self.device == "cuda":
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        elif self.device == "mps":
-            dtype = torch.float16
+        self.dtype = choose_dtype(self.device, dtype)  # auto: bfloat16 only where native (device.py)
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(model)
-        self.network = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=dtype).to(self.device).eval()
+        self.network = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype).to(self.device).eval()
         config = self.network.config
         # what decodes: a lean static-cache forward for GPT-2 models (lean_gpt2.py), else the network
         self.decoder = lean_decoder(self.network) or self.network
@@ -102,7 +97,7 @@ class TransformersBackend:
         self.vocabulary.prepare()
         self.prompt_cache = PromptCache()  # the last prompt's KV cache, for the next keystroke's request
         self.healing = True  # token healing: the prompt composer may cut the last token (see prompt.py)
-        logger.info("loaded %s on %s (%s, context %d, FIM %s)", model, self.device, dtype,
+        logger.info("loaded %s on %s (%s, context %d, FIM %s)", model, self.device, self.dtype,
                     self.context_tokens, self.fim.family if self.fim else "none")
 
     def memory_ids(self, memory: str) -> list[int]:

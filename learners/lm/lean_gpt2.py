@@ -74,6 +74,9 @@ class LeanGPT2:
         ]
         self.final = (body.ln_f.weight, body.ln_f.bias)
         self.dtype, self.device = self.wte.dtype, self.wte.device
+        # in bfloat16/float16 on a CPU, oneDNN compiles and caches kernels per matrix shape, so
+        # prompts of every length would grow the process by hundreds of MB: pad them to a few
+        self.bucketed = self.device.type == "cpu" and self.dtype != torch.float32
         self._torch = torch
 
     def new_cache(self, batch: int = 1) -> StaticCache:
@@ -93,6 +96,11 @@ class LeanGPT2:
         end = past + length
         if end > self.context:
             raise ValueError(f"{end} positions: the model's context is {self.context}")
+        real = length
+        if self.bucketed and length > 1:  # padded at the end: causal attention keeps real positions exact
+            length = min(bucket(length), self.context - past)
+            end = past + length
+            input_ids = torch.cat([input_ids, input_ids[:, -1:].expand(batch, length - real)], dim=1)
         with torch.inference_mode():
             x = self.wte[input_ids] + self.wpe[past:end]
             mask = None
@@ -112,10 +120,19 @@ class LeanGPT2:
                 h = functional.layer_norm(x, (width,), w2, b2, self.eps)
                 inner = functional.gelu(torch.addmm(bfc, h.view(-1, width), wfc), approximate="tanh")
                 x = x + torch.addmm(bproj, inner, wproj).view(batch, length, width)
-            cache.length = end
+            cache.length = past + real  # what padding wrote there is overwritten by the next tokens
+            x = x[:, :real]
             kept = x[:, -logits_to_keep:] if logits_to_keep else x
             kept = functional.layer_norm(kept, (width,), self.final[0], self.final[1], self.eps)
             return LeanOutput(kept @ self.lm_head.T, cache)
+
+
+def bucket(length: int) -> int:
+    """`length` rounded up to one of a few sizes: a power of two up to 64 (short inputs cost
+    little either way), then a multiple of 64 (at most 63 rows more)."""
+    if length <= 64:
+        return 1 << (length - 1).bit_length()
+    return -(-length // 64) * 64
 
 
 def lean_decoder(network) -> LeanGPT2 | None:

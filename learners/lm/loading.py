@@ -26,8 +26,9 @@ def embedded_checkpoint() -> Path | None:
 
 
 def load_backend(backend: str, model: str | None = None, url: str | None = None, device: str | None = None,
-                 fim: bool | None = None) -> Backend:
-    """`fim`: None follows the checkpoint (local models), False prompts left to right."""
+                 fim: bool | None = None, dtype: str | None = None) -> Backend:
+    """`fim`: None follows the checkpoint (local models), False prompts left to right.
+    `dtype`: the local model's weights (device.DTYPES; None: auto)."""
     if backend == "embedded":
         folder = embedded_checkpoint()
         if folder is None:
@@ -43,7 +44,7 @@ def load_backend(backend: str, model: str | None = None, url: str | None = None,
         from bowerbird.learners.lm.hf import TransformersBackend
 
         try:
-            return TransformersBackend(model, device, fim=fim)
+            return TransformersBackend(model, device, fim=fim, dtype=dtype)
         except (OSError, ValueError) as error:
             raise BackendUnavailable(f"cannot load model {model!r}: {error}") from error
     if backend == "openai":
