@@ -18,6 +18,7 @@ export interface ServerSetting {
 }
 
 export const BACKENDS = ["embedded", "transformers", "openai"] as const;
+export const DTYPES = ["auto", "float32", "bfloat16", "float16"] as const;
 
 export const SERVER_SETTINGS: readonly ServerSetting[] = [
     { key: "indexDir", kind: "nullableString", default: null },
@@ -33,6 +34,7 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     { key: "completion.debounceMs", kind: "integer", default: 75, minimum: 0, maximum: 5000 },
     { key: "completion.proposal", kind: "integer", default: 62, minimum: 0, maximum: 62 },
     { key: "completion.tokenHealing", kind: "boolean", default: true },
+    { key: "completion.dtype", kind: "string", default: "auto", enum: DTYPES },
     { key: "diagnostics.enabled", kind: "boolean", default: true },
     { key: "diagnostics.model", kind: "nullableString", default: null },
     { key: "diagnostics.threshold", kind: "nullableNumber", default: null, minimum: 0, maximum: 1 },

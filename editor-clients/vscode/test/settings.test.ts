@@ -13,7 +13,7 @@ function defaults(): Record<string, unknown> {
         developerId: "",
         completion: {
             enabled: true, backend: "embedded", model: "", url: "", maxTokens: 48, temperature: 0,
-            candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true,
+            candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true, dtype: "auto",
         },
         diagnostics: { enabled: true, model: "", threshold: null, debounceMs: 150 },
     };
@@ -27,7 +27,7 @@ describe("toServerOptions", () => {
             developerId: null,
             completion: {
                 enabled: true, backend: "embedded", model: null, url: null, maxTokens: 48, temperature: 0,
-                candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true,
+                candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true, dtype: "auto",
             },
             diagnostics: { enabled: true, model: null, threshold: null, debounceMs: 150 },
         });
@@ -109,7 +109,7 @@ describe("the settings table", () => {
             "indexDir", "dataDir", "developerId",
             "completion.enabled", "completion.backend", "completion.model", "completion.url", "completion.maxTokens",
             "completion.temperature", "completion.candidates", "completion.debounceMs", "completion.proposal",
-            "completion.tokenHealing", "diagnostics.enabled", "diagnostics.model", "diagnostics.threshold",
+            "completion.tokenHealing", "completion.dtype", "diagnostics.enabled", "diagnostics.model", "diagnostics.threshold",
             "diagnostics.debounceMs",
         ]);
     });

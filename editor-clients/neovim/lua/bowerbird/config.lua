@@ -59,6 +59,7 @@ M.server_schema = t({
     debounceMs = { kind = "integer" },
     proposal = { kind = "integer" },
     tokenHealing = { kind = "boolean" },
+    dtype = { kind = "string", values = { "auto", "float32", "bfloat16", "float16" } },
   }),
   diagnostics = t({
     enabled = { kind = "boolean" },
