@@ -38,3 +38,32 @@ def test_auto_on_accelerators_and_explicit_choices():
 def test_an_unknown_dtype_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown dtype 'fp8'.*float32"):
         choose_dtype("cpu", "fp8", frozenset())
+
+
+def test_auto_on_a_bfloat16_cpu_keeps_bfloat16_only_for_the_lean_decoder(tiny_model, tmp_path, monkeypatch):
+    """Other architectures decode with the transformers network, which in bfloat16 would have
+    oneDNN compile and keep a kernel per prompt length: auto gives them float32."""
+    import shutil
+
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from bowerbird.learners.lm import device
+    from bowerbird.learners.lm.backend import GenerationRequest
+    from bowerbird.learners.lm.loading import load_backend
+
+    monkeypatch.setattr(device, "cpu_flags", lambda cpuinfo=None: frozenset({"avx512_bf16"}))
+    gpt2 = load_backend("transformers", str(tiny_model), device="cpu")
+    assert gpt2.dtype is torch.bfloat16 and gpt2.network.dtype is torch.bfloat16
+
+    llama = tmp_path / "llama"
+    shutil.copytree(tiny_model, llama)
+    size = len(AutoTokenizer.from_pretrained(llama))
+    for name in ("config.json", "model.safetensors"):
+        (llama / name).unlink()
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(vocab_size=size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                 num_attention_heads=2, max_position_embeddings=256)).save_pretrained(llama)
+    other = load_backend("transformers", str(llama), device="cpu")
+    assert other.dtype is torch.float32 and other.network.dtype is torch.float32 and other.decoder is other.network
+    assert load_backend("transformers", str(llama), device="cpu", dtype="bfloat16").dtype is torch.bfloat16  # asked for
+    assert other.generate(GenerationRequest("import os\n", max_new_tokens=4, single_line=False))

@@ -65,6 +65,7 @@ class TransformersBackend:
 
     def __init__(self, model: str, device: str | None = None, max_context_tokens: int | None = None,
                  fim: bool | None = None, dtype: str | None = None):
+        import torch
         import transformers
 
         transformers.utils.logging.disable_progress_bar()
@@ -76,7 +77,13 @@ class TransformersBackend:
         self.network = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype).to(self.device).eval()
         config = self.network.config
         # what decodes: a lean static-cache forward for GPT-2 models (lean_gpt2.py), else the network
-        self.decoder = lean_decoder(self.network) or self.network
+        self.decoder = lean_decoder(self.network)
+        if self.decoder is None:
+            if self.device == "cpu" and dtype in (None, "auto") and self.network.dtype != torch.float32:
+                # only the lean forward pads bfloat16 inputs to a few shapes; with the network a
+                # oneDNN kernel would be compiled and kept for every prompt length (memory grows)
+                self.network, self.dtype = self.network.float(), torch.float32
+            self.decoder = self.network
         positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
         positions = positions or DEFAULT_CONTEXT_TOKENS
         self.context_tokens = min(positions, max_context_tokens or positions)
