@@ -220,6 +220,48 @@ def greedy_line(backend, prompt: str, max_new_tokens: int, heal: str = "", memor
     return candidates[0].text.split("\n")[0] if candidates else ""
 
 
+@dataclass
+class ProposalSweep:
+    """One hole's proposals, each one's prompt as composed for `backend`, and which of them
+    make the model write the hole's line exactly (greedy)."""
+
+    hole: Hole
+    target: str
+    new_tokens: int  # generation length for the hole: the target's tokens and two more
+    proposals: list  # build.Proposal, the applicable ones and in_file
+    composed: dict  # proposal id -> prompt.Prompt
+    solved_by: set[int]  # proposal ids whose prompt solves the hole
+    header: str
+    suffix: str
+
+    @property
+    def in_file_id(self) -> int:
+        return next(p.kind.id for p in self.proposals if p.kind.source == IN_FILE)
+
+
+def sweep_hole(repo, backend, path: str, text: str, line: int, col: int, only: frozenset[int] | None = None,
+               heal: bool = False) -> ProposalSweep | None:
+    """Every applicable proposal's prompt for the hole at (`line`, `col`) of `path` (whose text
+    is `text`), checked for an exact greedy match of the rest of the line; `only`: these
+    proposal ids alone. None when the hole has no target worth scoring (blank, or longer than
+    MAX_TARGET_TOKENS)."""
+    hole = hole_at(path, text, line, col)
+    target = hole.target
+    target_tokens = backend.counter.count(target)
+    if not target.strip() or target_tokens > MAX_TARGET_TOKENS:
+        return None
+    new_tokens = target_tokens + 2
+    proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens), only=only)
+    header, suffix = f"# {path}", "\n" + hole.after
+    composed = {p.kind.id: compose_proposal(backend, p, header, hole.prefix, suffix, new_tokens, heal=heal)
+                for p in proposals}
+    distinct = sorted({(c.text, c.heal, c.memory) for c in composed.values()})  # proposals often agree
+    verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _, _ in distinct], target, new_tokens,
+                                                [h for _, h, _ in distinct], [m for _, _, m in distinct])))
+    solved_by = {pid for pid, c in composed.items() if verdicts[(c.text, c.heal, c.memory)]}
+    return ProposalSweep(hole, target, new_tokens, proposals, composed, solved_by, header, suffix)
+
+
 def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None,
                   methods: tuple[str, ...] = METHODS, healing: bool = False) -> list[HoleOutcome]:
     """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method.
@@ -239,29 +281,20 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         path = spec["path"]
         if path not in texts:
             texts[path] = (repo.root / path).read_text(encoding="utf-8", errors="replace")
-        hole = hole_at(path, texts[path], spec["line"], spec["col"])
-        target = hole.target
-        target_tokens = backend.counter.count(target)
-        if not target.strip() or target_tokens > MAX_TARGET_TOKENS:
+        swept = sweep_hole(repo, backend, path, texts[path], spec["line"], spec["col"],
+                           only=None if sweep else frozenset({IN_FILE_ID}), heal=heal_prompts)
+        if swept is None:
             continue
-        new_tokens = target_tokens + 2
-        proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens),
-                                    only=None if sweep else frozenset({IN_FILE_ID}))
-        header = f"# {path}"
-        suffix = "\n" + hole.after
-        composed = {p.kind.id: compose_proposal(backend, p, header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
-                    for p in proposals}
+        hole, target, new_tokens, composed = swept.hole, swept.target, swept.new_tokens, swept.composed
+        header, suffix = swept.header, swept.suffix
         prompts = {pid: c.text for pid, c in composed.items()}
         heals = {pid: c.heal for pid, c in composed.items()}
         memories = {pid: c.memory for pid, c in composed.items()}
-        distinct = sorted({(c.text, c.heal, c.memory) for c in composed.values()})
-        verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _, _ in distinct], target, new_tokens,
-                                                    [h for _, h, _ in distinct], [m for _, _, m in distinct])))
         outcome = HoleOutcome(path, hole.line, hole.col, target, prompts=prompts, new_tokens=new_tokens, heals=heals,
                               memories=memories)
         outcome.applicable = sorted(prompts)
-        outcome.solved_by = {pid for pid, c in composed.items() if verdicts[(c.text, c.heal, c.memory)]}
-        in_file_id = next(p.kind.id for p in proposals if p.kind.source == IN_FILE)
+        outcome.solved_by = set(swept.solved_by)
+        in_file_id = swept.in_file_id
         outcome.em["in_file"] = in_file_id in outcome.solved_by
         outcome.es["in_file"] = edit_similarity(greedy_line(backend, prompts[in_file_id], new_tokens, heals[in_file_id],
                                                                  memories[in_file_id]).rstrip(), target.rstrip())
@@ -279,7 +312,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
             outcome.es["retrieval"] = edit_similarity(
                 greedy_line(backend, retrieval.text, new_tokens, retrieval.heal, retrieval.memory).rstrip(), target.rstrip())
         if getattr(backend, "healing", False):  # what token healing changes, on in_file's prompt, by real generation
-            in_file = next(p for p in proposals if p.kind.id == in_file_id)
+            in_file = next(p for p in swept.proposals if p.kind.id == in_file_id)
             for name, heal in (("plain", False), ("healed", True)):
                 prompt = compose_proposal(backend, in_file, header, hole.prefix, suffix, new_tokens + 2, heal=heal)
                 line = greedy_line(backend, prompt.text, new_tokens + 2, prompt.heal, prompt.memory).rstrip()
