@@ -21,7 +21,7 @@ COMPOSED_HERE = {"rlpg_format": "fim", "rlpg_context": "random", "rlpg_per_file"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from bowerbird.commands import gfsa, lm_data, misuse, misuse_model
+    from bowerbird.commands import gfsa, lm_data, misuse, misuse_model, ppc
     from bowerbird.learners.lm.train import TrainConfig
 
     parser = sub.add_parser("train", help="train a model", description=__doc__)
@@ -64,6 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_copy_cache_options(ship, "written to the shipped `bowerbird.json` (measure with `eval completion`)")
     ship.set_defaults(run=run_ship)
     lm_data.add_bundle_parser(kinds)
+    ppc.add_labels_parser(kinds)
     gfsa.add_train_parser(kinds)
     gfsa.add_ship_parser(kinds)
     misuse.add_train_parser(kinds)
