@@ -1,7 +1,12 @@
-"""`bowerbird train ppc-labels`: label holes of training repositories for RLPG's Prompt Proposal
-Classifier (learners/ppc/labels.py): for each hole, which applicable proposals make the
-configured model write the rest of the line exactly. Resumable: holes already in the labels
-file are kept, so a stopped run is continued by running the same command again.
+"""RLPG's Prompt Proposal Classifier.
+
+`bowerbird train ppc-labels`: label holes of training repositories (learners/ppc/labels.py):
+for each hole, which applicable proposals make the configured model write the rest of the line
+exactly. Resumable: holes already in the labels file are kept, so a stopped run is continued by
+running the same command again.
+
+`bowerbird train ppc --labels FILE... --out DIR`: train RLPG-H on them (learners/ppc/train.py),
+validated on repositories no training hole came from.
 """
 
 from __future__ import annotations
@@ -30,6 +35,72 @@ def add_labels_parser(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument("--index-dir", type=Path, default=None, help="keep the repositories' indexes here")
     add_json_option(parser)
     parser.set_defaults(run=run_labels)
+
+
+def add_train_parser(kinds: argparse._SubParsersAction) -> None:
+    parser = kinds.add_parser("ppc", help="train the prompt proposal classifier (RLPG-H) on labels",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels", type=Path, nargs="+", required=True, help="files written by `train ppc-labels`")
+    parser.add_argument("--out", type=Path, required=True, help="the classifier's folder (config.json, model.safetensors)")
+    parser.add_argument("--validation", default=None, metavar="NAME,...",
+                        help="repositories (folder names) to validate on; default: the last fifth of them by name")
+    parser.add_argument("--model", default=None, help="the local code model whose hidden states encode the holes "
+                                                      "(default: the embedded model)")
+    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=0)
+    add_json_option(parser)
+    parser.set_defaults(run=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from bowerbird.learners.lm.loading import BackendUnavailable, load_backend
+    from bowerbird.learners.ppc.encode import HiddenStateEncoder
+    from bowerbird.learners.ppc.labels import read_labels
+    from bowerbird.learners.ppc.model import PPCConfig
+    from bowerbird.learners.ppc.train import best_single, fit, label_set, report, save, split_by_repo
+    from bowerbird.progress import ProgressLine
+
+    missing = [str(path) for path in args.labels if not path.is_file()]
+    if missing:
+        raise UsageError(f"no labels file: {', '.join(missing)}")
+    if args.steps < 1:
+        raise UsageError("--steps must be at least 1")
+    records = [r for path in args.labels for r in read_labels(path) if not r.get("skipped")]
+    names = sorted({Path(r["repo"]).name for r in records})
+    if len(names) < 2:
+        raise UsageError(f"the labels come from {len(names)} repositories; training and validation need two or more")
+    validation = args.validation.split(",") if args.validation else names[-max(1, len(names) // 5):]
+    if not set(validation) & set(names) or set(names) <= set(validation):
+        raise UsageError(f"--validation must name some, not all, of the labelled repositories ({', '.join(names)})")
+    try:
+        backend = load_backend("transformers" if args.model else "embedded", args.model, dtype="float32")
+    except BackendUnavailable as error:
+        raise UsageError(str(error)) from None
+    encoder = HiddenStateEncoder(backend)
+    data = label_set(records, encoder)
+    training, held = split_by_repo(data, validation)
+    progress = ProgressLine("training RLPG-H")
+    model, curve = fit(training, PPCConfig(kind="rlpg_h", dim=encoder.dim, hidden=args.hidden), steps=args.steps,
+                       lr=args.lr, seed=args.seed, progress=progress)
+    progress.close()
+    fixed = best_single(training)
+    summary = {
+        "out": str(args.out), "encoder": backend.model, "training_repos": sorted(set(names) - set(validation)),
+        "validation_repos": sorted(set(validation) & set(names)), "curve": curve,
+        "training": report(model, training, fixed), "validation": report(model, held, fixed),
+    }
+    save(model, args.out, {"encoder": backend.model, "report": summary})
+    if args.json:
+        print_json(summary)
+        return 0
+    for part in ("training", "validation"):
+        r = summary[part]
+        print(f"{part}: {r['holes']} holes; classifier {r['classifier'] * 100:.1f}%, in_file {r['in_file'] * 100:.1f}%, "
+              f"fixed_best ({r['fixed_best_id']}) {r['fixed_best'] * 100:.1f}%, oracle {r['oracle'] * 100:.1f}%")
+    print(f"saved {args.out}")
+    return 0
 
 
 def run_labels(args: argparse.Namespace) -> int:

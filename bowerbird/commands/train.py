@@ -65,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ship.set_defaults(run=run_ship)
     lm_data.add_bundle_parser(kinds)
     ppc.add_labels_parser(kinds)
+    ppc.add_train_parser(kinds)
     gfsa.add_train_parser(kinds)
     gfsa.add_ship_parser(kinds)
     misuse.add_train_parser(kinds)

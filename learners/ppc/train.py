@@ -1,0 +1,129 @@
+"""Train a prompt proposal classifier on labels (labels.py), validated on other repositories.
+
+The hole vectors come from the frozen encoder (encode.py) over each label's window. Training is
+full-batch Adam on the masked loss (a few thousand holes fit in memory at once). Validation
+holes come from repositories that no training hole came from, as RLPG splits by repository;
+the report compares, on them, the classifier's choice with in_file, the proposal that is best
+on the training holes (fixed_best) and the oracle, all read off the labels.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .model import NUM_PROPOSALS, PPCConfig, build, choose, masked_loss
+
+logger = logging.getLogger(__name__)
+
+IN_FILE_ID = 62
+CONFIG, WEIGHTS = "config.json", "model.safetensors"
+
+
+@dataclass
+class LabelSet:
+    holes: torch.Tensor  # [N, dim] window vectors
+    labels: torch.Tensor  # [N, P] bool: the proposal's prompt solves the hole
+    applicable: torch.Tensor  # [N, P] bool
+    repos: list[str]  # each hole's repository
+
+    def subset(self, keep: list[int]) -> LabelSet:
+        return LabelSet(self.holes[keep], self.labels[keep], self.applicable[keep], [self.repos[i] for i in keep])
+
+    def __len__(self) -> int:
+        return len(self.repos)
+
+
+def label_set(records: list[dict], encoder) -> LabelSet:
+    """The labelled holes of `records` (skipped ones left out), windows encoded."""
+    records = [r for r in records if not r.get("skipped")]
+    labels = torch.zeros(len(records), NUM_PROPOSALS, dtype=torch.bool)
+    applicable = torch.zeros(len(records), NUM_PROPOSALS, dtype=torch.bool)
+    for i, record in enumerate(records):
+        applicable[i, [p for p in record["applicable"] if 0 <= p < NUM_PROPOSALS]] = True
+        labels[i, [p for p in record["solved"] if 0 <= p < NUM_PROPOSALS]] = True
+    holes = encoder.encode([r["window"] for r in records]) if records else torch.zeros(0, encoder.dim)
+    return LabelSet(holes, labels & applicable, applicable, [r["repo"] for r in records])
+
+
+def split_by_repo(data: LabelSet, validation: list[str]) -> tuple[LabelSet, LabelSet]:
+    """(training, validation): the holes of repositories whose folder name is in `validation`
+    validate, the others train."""
+    names = [Path(repo).name for repo in data.repos]
+    held = [i for i, name in enumerate(names) if name in validation]
+    return data.subset([i for i in range(len(names)) if i not in set(held)]), data.subset(held)
+
+
+def fit(data: LabelSet, config: PPCConfig, steps: int = 500, lr: float = 3e-3, weight_decay: float = 1e-4,
+        seed: int = 0, progress=None) -> tuple[torch.nn.Module, list[dict]]:
+    """Full-batch training of RLPG-H (hole vectors only); returns the model (in eval mode) and
+    the loss curve."""
+    if config.kind != "rlpg_h":
+        raise ValueError(f"{config.kind}: only rlpg_h trains here so far (RLPG-R also needs the proposals' context vectors)")
+    torch.manual_seed(seed)
+    model = build(config)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    curve = []
+    for step in range(1, steps + 1):
+        model.train()
+        loss = masked_loss(model(data.holes, None, data.applicable), data.labels, data.applicable)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if step % max(1, steps // 20) == 0 or step == steps:
+            curve.append({"step": step, "loss": round(loss.item(), 4)})
+            if progress:
+                progress(step, steps)
+    return model.eval(), curve
+
+
+def best_single(data: LabelSet) -> int:
+    """The proposal (never in_file) that solves the most holes of `data`; in_file when none does."""
+    wins = Counter(p for row in data.labels.nonzero().tolist() for p in [row[1]] if p != IN_FILE_ID)
+    return max(wins, key=lambda p: (wins[p], -p)) if wins else IN_FILE_ID
+
+
+def report(model, data: LabelSet, fixed: int) -> dict:
+    """Success rates on `data`: the classifier's choice, in_file, `fixed` (in_file where it does
+    not apply, as the harness scores fixed_best) and the oracle."""
+    if not len(data):
+        return {"holes": 0}
+    with torch.no_grad():
+        picked = choose(model(data.holes, None, data.applicable), data.applicable)
+    rows = torch.arange(len(data))
+    fixed_ids = torch.where(data.applicable[:, fixed], fixed, IN_FILE_ID)
+    rates = {
+        "classifier": data.labels[rows, picked].float().mean().item(),
+        "in_file": data.labels[:, IN_FILE_ID].float().mean().item(),
+        "fixed_best": data.labels[rows, fixed_ids].float().mean().item(),
+        "oracle": data.labels.any(-1).float().mean().item(),
+    }
+    return {"holes": len(data), "fixed_best_id": fixed, **{k: round(v, 4) for k, v in rates.items()},
+            "chosen": dict(Counter(picked.tolist()).most_common(5))}
+
+
+def save(model, folder: Path, extra: dict) -> Path:
+    from safetensors.torch import save_file
+
+    from bowerbird.learners.misuse.checkpoint import atomic_write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    atomic_write(folder / WEIGHTS, lambda tmp: save_file(tensors, str(tmp)))
+    meta = {"ppc": model.config.to_json(), **extra}
+    atomic_write(folder / CONFIG, lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n"))
+    return folder
+
+
+def load(folder: Path):
+    from safetensors.torch import load_file
+
+    meta = json.loads((Path(folder) / CONFIG).read_text())
+    model = build(PPCConfig(**meta["ppc"]))
+    model.load_state_dict(load_file(str(Path(folder) / WEIGHTS)))
+    return model.eval(), meta

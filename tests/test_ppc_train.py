@@ -1,0 +1,95 @@
+"""Training RLPG-H on labels: features, the split by repository, the report, the checkpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from bowerbird.learners.ppc.model import PPCConfig
+from bowerbird.learners.ppc.train import best_single, fit, label_set, load, report, save, split_by_repo
+
+
+class KindEncoder:
+    """Windows that start with "A" and "B" are two kinds of holes: a vector per kind."""
+
+    dim = 8
+
+    def encode(self, texts):
+        vectors = torch.zeros(len(texts), self.dim)
+        for i, text in enumerate(texts):
+            vectors[i, {"A": 0, "B": 1}.get(text[:1], 2)] = 1.0
+            vectors[i, 3 + len(text) % 5] = 0.1  # some noise the classifier must ignore
+        return vectors
+
+
+def records(repo: str, count: int) -> list[dict]:
+    """Kind A holes are solved by proposal 3 only, kind B by proposal 5 only; both apply to
+    every hole, and in_file (62) solves none."""
+    out = []
+    for i in range(count):
+        kind = "AB"[i % 2]
+        out.append({"repo": f"/src/{repo}", "path": "m.py", "line": i, "col": 0, "target": "x", "window": kind * (i + 1),
+                    "applicable": [3, 5, 9, 62], "solved": [3] if kind == "A" else [5]})
+    out.append({"repo": f"/src/{repo}", "path": "m.py", "line": 999, "col": 0, "skipped": True})
+    return out
+
+
+def test_rlpg_h_learns_which_proposal_each_kind_of_hole_needs():
+    data = label_set(records("alpha", 40) + records("beta", 20), KindEncoder())
+    assert len(data) == 60 and data.holes.shape == (60, 8)
+    assert data.applicable[0].nonzero().flatten().tolist() == [3, 5, 9, 62]
+    training, held = split_by_repo(data, ["beta"])
+    assert (len(training), len(held)) == (40, 20) and set(held.repos) == {"/src/beta"}
+    model, curve = fit(training, PPCConfig(kind="rlpg_h", dim=8, hidden=32, dropout=0.0), steps=200, lr=1e-2)
+    assert curve[-1]["loss"] < curve[0]["loss"]
+    fixed = best_single(training)
+    assert fixed == 3  # 20 wins each: ties go to the smaller id
+    result = report(model, held, fixed)
+    assert result["holes"] == 20
+    assert (result["classifier"], result["in_file"], result["fixed_best"], result["oracle"]) == (1.0, 0.0, 0.5, 1.0)
+
+
+def test_a_checkpoint_round_trips(tmp_path):
+    data = label_set(records("alpha", 10), KindEncoder())
+    model, _ = fit(data, PPCConfig(kind="rlpg_h", dim=8, hidden=16), steps=5)
+    save(model, tmp_path / "ppc", {"encoder": "kind"})
+    loaded, meta = load(tmp_path / "ppc")
+    assert meta["encoder"] == "kind" and meta["ppc"]["kind"] == "rlpg_h"
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(data.holes), model(data.holes))
+
+
+def test_only_rlpg_h_trains_on_hole_vectors_alone():
+    data = label_set(records("alpha", 4), KindEncoder())
+    with pytest.raises(ValueError, match="only rlpg_h"):
+        fit(data, PPCConfig(kind="rlpg_r", dim=8, heads=2))
+
+
+def test_the_train_command_checks_its_input(tmp_path, capsys):
+    from bowerbird.cli import main
+
+    assert main(["train", "ppc", "--labels", str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "o")]) == 2
+    assert "no labels file" in capsys.readouterr().err
+    one = tmp_path / "one.jsonl"
+    one.write_text("".join(json.dumps(r) + "\n" for r in records("alpha", 4)))
+    assert main(["train", "ppc", "--labels", str(one), "--out", str(tmp_path / "o")]) == 2
+    assert "training and validation need two or more" in capsys.readouterr().err
+    two = tmp_path / "two.jsonl"
+    two.write_text("".join(json.dumps(r) + "\n" for r in records("alpha", 4) + records("beta", 4)))
+    assert main(["train", "ppc", "--labels", str(two), "--out", str(tmp_path / "o"), "--validation", "gamma"]) == 2
+    assert "--validation must name some" in capsys.readouterr().err
+
+
+def test_the_train_command_trains_and_saves(tmp_path, tiny_model, capsys):
+    from bowerbird.cli import main
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in records("alpha", 12) + records("beta", 6)))
+    assert main(["train", "ppc", "--labels", str(labels), "--out", str(tmp_path / "ppc"), "--model", str(tiny_model),
+                 "--steps", "20", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["validation_repos"] == ["beta"] and summary["validation"]["holes"] == 6
+    assert summary["training"]["holes"] == 12 and 0.0 <= summary["validation"]["classifier"] <= 1.0
+    assert (tmp_path / "ppc" / "model.safetensors").is_file()
