@@ -22,7 +22,7 @@ import random
 import sys
 from pathlib import Path
 
-METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")
+METHODS = ("in_file", "random", "retrieval", "fixed_best", "rlpg_h", "oracle")
 SITE_PACKAGES = "site-packages"
 IN_FILE_ID = 62  # learners.lm.evaluate.IN_FILE_ID
 

@@ -248,3 +248,39 @@ def test_fixed_best_is_a_proposal_never_the_in_file_baseline(monkeypatch):
     for number, o in enumerate(outcomes):
         o.prompts, o.line = {pid: f"prompt {pid}" for pid in o.applicable}, number
     assert summarise(outcomes, backend=None, seed=1, bootstrap=50)["fixed_best_id"] == 4
+
+
+def test_rlpg_h_scores_the_proposal_the_chooser_picks(repo, tiny_model):
+    from transformers import AutoTokenizer
+
+    from bowerbird.learners.lm.tokens import TokenizerCounter
+
+    model = CopyingModel(TokenizerCounter(AutoTokenizer.from_pretrained(tiny_model)))
+    spec = [{"path": "pkg/view.py", "line": 6, "col": 25}]  # solved only by proposals holding colors.py's line
+    [base] = evaluate_repo(repo, model, spec, methods=("in_file", "oracle"))
+    good = min(base.solved_by)
+    bad = min(set(base.applicable) - base.solved_by - {62})
+    seen = []
+
+    def picking(pid):
+        def chooser(hole, applicable):
+            seen.append((hole.line, hole.col, tuple(applicable)))
+            return pid
+        return chooser
+
+    for pid, solved in ((good, True), (bad, False), (99, False)):  # 99: no such proposal -> in_file
+        [o] = evaluate_repo(repo, model, spec, methods=("in_file", "rlpg_h"), chooser=picking(pid))
+        assert o.em["rlpg_h"] is solved and o.es["rlpg_h"] == (1.0 if solved else 0.0)
+    assert seen[0] == (6, 25, tuple(base.applicable))
+    with pytest.raises(ValueError, match="rlpg_h needs a chooser"):
+        evaluate_repo(repo, model, spec, methods=("in_file", "rlpg_h"))
+
+
+def test_rlpg_h_needs_a_classifier(tmp_path, capsys):
+    from bowerbird.cli import main
+
+    (tmp_path / "m.py").write_text("x = 1\n")
+    assert main(["eval", "completion", "--repo", str(tmp_path), "--methods", "in_file,rlpg_h"]) == 2
+    assert "needs --ppc DIR" in capsys.readouterr().err
+    assert main(["eval", "completion", "--repo", str(tmp_path), "--ppc", str(tmp_path)]) == 2
+    assert "not a `train ppc` folder" in capsys.readouterr().err

@@ -93,3 +93,24 @@ def test_the_train_command_trains_and_saves(tmp_path, tiny_model, capsys):
     assert summary["validation_repos"] == ["beta"] and summary["validation"]["holes"] == 6
     assert summary["training"]["holes"] == 12 and 0.0 <= summary["validation"]["classifier"] <= 1.0
     assert (tmp_path / "ppc" / "model.safetensors").is_file()
+
+
+def test_eval_completion_reports_rlpg_h_with_a_trained_classifier(tmp_path, tiny_model, capsys):
+    from pathlib import Path
+
+    from bowerbird.cli import main
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in records("alpha", 12) + records("beta", 6)))
+    assert main(["train", "ppc", "--labels", str(labels), "--out", str(tmp_path / "ppc"), "--model", str(tiny_model),
+                 "--steps", "20", "--json"]) == 0
+    capsys.readouterr()
+    fixture = str(Path(__file__).parent / "data" / "pyrepo")
+    assert main(["eval", "completion", "--repo", fixture, "--holes", "6", "--model", str(tiny_model),
+                 "--ppc", str(tmp_path / "ppc"), "--index-dir", str(tmp_path / "index"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert list(summary["methods"]) == ["in_file", "random", "retrieval", "fixed_best", "rlpg_h", "oracle"]
+    rlpg = summary["methods"]["rlpg_h"]
+    assert 0.0 <= rlpg["em"] <= summary["methods"]["oracle"]["em"] and 0.0 <= rlpg["es"] <= 1.0
+    for hole in summary["scored"]:  # a hole rlpg_h solves is one some proposal solves
+        assert not hole["em"]["rlpg_h"] or hole["solved_by"]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from bowerbird.commands.common import UsageError, add_copy_cache_options, add_dtype_option, add_json_option, copy_cache_options, existing_dir, print_json
 
-METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")  # learners.lm.evaluate.METHODS, without torch
+METHODS = ("in_file", "random", "retrieval", "fixed_best", "rlpg_h", "oracle")  # learners.lm.evaluate.METHODS, without torch
+CLASSIFIER_METHODS = ("rlpg_h",)  # need --ppc
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +30,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_dtype_option(completion, "float32", " (there the one-pass exact-match check equals greedy decoding "
                                             "on every machine)")
     completion.add_argument("--index-dir", type=Path, default=None)
-    completion.add_argument("--methods", default=",".join(METHODS),
-                            help="comma-separated subset (in_file always); without random/fixed_best/oracle only "
-                                 "in_file's prompt runs: a quick check of a checkpoint")
+    completion.add_argument("--ppc", type=Path, default=None, metavar="DIR",
+                            help="a `train ppc` classifier: adds rlpg_h, the proposal it picks per hole")
+    completion.add_argument("--methods", default=None,
+                            help="comma-separated subset (in_file always; default: all, rlpg_h with --ppc); without "
+                                 "random/fixed_best/rlpg_h/oracle only in_file's prompt runs: a quick check of a checkpoint")
     completion.add_argument("--token-healing", action="store_true",
                             help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
     completion.add_argument("--fim", choices=("auto", "on", "off"), default="auto",
@@ -68,15 +71,29 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--holes must be at least 2")
     if args.fixed_best is not None and not 0 <= args.fixed_best <= 62:
         raise UsageError("--fixed-best must be a proposal id from 0 to 62")
-    methods = tuple(m for m in METHODS if m in {"in_file", *args.methods.split(",")})
-    unknown = set(args.methods.split(",")) - set(METHODS)
+    asked = args.methods.split(",") if args.methods else [m for m in METHODS
+                                                          if m not in CLASSIFIER_METHODS or args.ppc is not None]
+    methods = tuple(m for m in METHODS if m in {"in_file", *asked})
+    unknown = set(asked) - set(METHODS)
     if unknown:
         raise UsageError(f"--methods: unknown {', '.join(sorted(unknown))} (choose from {', '.join(METHODS)})")
+    if "rlpg_h" in methods and args.ppc is None:
+        raise UsageError("--methods rlpg_h needs --ppc DIR (a classifier trained by `train ppc`)")
+    if args.ppc is not None and not (args.ppc / "config.json").is_file():
+        raise UsageError(f"--ppc {args.ppc}: not a `train ppc` folder (no config.json)")
     try:
         backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device, dtype=args.dtype,
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
+    chooser = None
+    if "rlpg_h" in methods:
+        from bowerbird.learners.ppc.choose import ProposalChooser
+
+        try:
+            chooser = ProposalChooser(args.ppc, backend)
+        except (OSError, ValueError, KeyError) as error:
+            raise UsageError(f"--ppc {args.ppc}: {error}") from None
     weight, memory, written = copy_cache_options(args)
     if (weight, memory, written) != (None, None, None):
         if not hasattr(backend, "copy_weight"):
@@ -93,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
             random.Random(args.seed).shuffle(drawn)
             progress = ProgressLine(f"evaluating {root.name}")
             outcomes = evaluate_repo(RepoView(store), backend, drawn[: args.holes], args.seed, progress, methods,
-                                     healing=args.token_healing)
+                                     healing=args.token_healing, chooser=chooser)
             progress.close()
         finally:
             store.close()

@@ -10,6 +10,8 @@ space aside) and edit similarity (1 - normalised Levenshtein):
   on the other), or one chosen elsewhere (RLPG: on the training data);
 - retrieval: RepoCoder-style sliding windows (20 lines, stride 10) of the other files, ranked
   by Jaccard similarity with the 20 lines before the hole;
+- rlpg_h: the proposal a trained prompt proposal classifier picks for the hole (learners/ppc),
+  when one is given;
 - oracle: solved if any proposal's prompt solves it (the upper bound).
 
 Token healing (backends that support it) is measured apart, as the server uses it: in_file's
@@ -34,7 +36,8 @@ from bowerbird.analysis.proposals.catalog import IN_FILE
 from bowerbird.learners.lm.backend import GenerationRequest
 from bowerbird.learners.lm.prompt import compose, compose_proposal
 
-METHODS = ("in_file", "random", "retrieval", "fixed_best", "oracle")
+METHODS = ("in_file", "random", "retrieval", "fixed_best", "rlpg_h", "oracle")
+BASE_METHODS = tuple(m for m in METHODS if m != "rlpg_h")  # those that need no trained classifier
 IN_FILE_ID = 62  # the catalog's in_file entry: the baseline, never fixed_best's choice
 MAX_TARGET_TOKENS = 32
 WINDOW, STRIDE = 20, 10
@@ -263,14 +266,17 @@ def sweep_hole(repo, backend, path: str, text: str, line: int, col: int, only: f
 
 
 def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None,
-                  methods: tuple[str, ...] = METHODS, healing: bool = False) -> list[HoleOutcome]:
+                  methods: tuple[str, ...] = BASE_METHODS, healing: bool = False, chooser=None) -> list[HoleOutcome]:
     """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method.
     Without random, fixed_best and oracle among `methods`, only in_file's prompt is run. With
-    `healing` (and a backend that heals), every prompt is healed as the server's are."""
+    `healing` (and a backend that heals), every prompt is healed as the server's are. `chooser`
+    (with rlpg_h among `methods`): (hole, applicable proposal ids) -> the id a classifier picks."""
     unknown = set(methods) - set(METHODS)
     if unknown or "in_file" not in methods:
         raise ValueError(f"methods must include in_file and come from {METHODS} (got {sorted(methods)})")
-    sweep = bool({"random", "fixed_best", "oracle"} & set(methods))
+    if "rlpg_h" in methods and chooser is None:
+        raise ValueError("rlpg_h needs a chooser (a trained prompt proposal classifier)")
+    sweep = bool({"random", "fixed_best", "rlpg_h", "oracle"} & set(methods))
     heal_prompts = healing and getattr(backend, "healing", False)
     rng = random.Random(seed)
     store_paths = sorted(repo.store.files())
@@ -304,6 +310,12 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
             outcome.em["oracle"] = bool(outcome.solved_by)
             outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens, heals[random_id], memories[random_id]).rstrip(),
                                                    target.rstrip())
+        if "rlpg_h" in methods:
+            picked = chooser(hole, outcome.applicable)
+            picked = picked if picked in prompts else in_file_id
+            outcome.em["rlpg_h"] = picked in outcome.solved_by
+            outcome.es["rlpg_h"] = edit_similarity(greedy_line(backend, prompts[picked], new_tokens, heals[picked],
+                                                               memories[picked]).rstrip(), target.rstrip())
         if "retrieval" in methods:
             retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
                                 header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
@@ -324,7 +336,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
 
 
 def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: int = 1000,
-              methods: tuple[str, ...] = METHODS, fixed: int | None = None) -> dict:
+              methods: tuple[str, ...] = BASE_METHODS, fixed: int | None = None) -> dict:
     """Pick fixed_best on the calibration half (or use `fixed`, a proposal id chosen elsewhere:
     RLPG chooses it on the training data), report every method on the evaluation half."""
     rng = random.Random(seed)
