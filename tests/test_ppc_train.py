@@ -114,3 +114,16 @@ def test_eval_completion_reports_rlpg_h_with_a_trained_classifier(tmp_path, tiny
     assert 0.0 <= rlpg["em"] <= summary["methods"]["oracle"]["em"] and 0.0 <= rlpg["es"] <= 1.0
     for hole in summary["scored"]:  # a hole rlpg_h solves is one some proposal solves
         assert not hole["em"]["rlpg_h"] or hole["solved_by"]
+
+
+def test_the_step_count_is_chosen_inside_the_training_repositories():
+    from bowerbird.learners.ppc.train import choose_steps
+
+    data = label_set(records("alpha", 20) + records("beta", 20) + records("gamma", 10), KindEncoder())
+    training, _ = split_by_repo(data, ["gamma"])  # gamma validates; it must play no part in the choice
+    config = PPCConfig(kind="rlpg_h", dim=8, hidden=16, dropout=0.0)
+    steps, scores = choose_steps(training, config, lr=1e-2, choices=(1, 150))
+    assert set(scores) == {1, 150} and scores[150] == 1.0  # beta, held aside, is learnable from alpha
+    assert steps == 150 or scores[1] == 1.0
+    one_repo, _ = split_by_repo(data, ["beta", "gamma"])
+    assert choose_steps(one_repo, config, choices=(5, 7)) == (7, {})

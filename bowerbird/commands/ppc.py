@@ -46,7 +46,8 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
                         help="repositories (folder names) to validate on; default: the last fifth of them by name")
     parser.add_argument("--model", default=None, help="the local code model whose hidden states encode the holes "
                                                       "(default: the embedded model)")
-    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--steps", default="auto", metavar="N|auto",
+                        help="training steps; auto: chosen on one training repository held aside (never on --validation)")
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
@@ -59,14 +60,14 @@ def run_train(args: argparse.Namespace) -> int:
     from bowerbird.learners.ppc.encode import HiddenStateEncoder
     from bowerbird.learners.ppc.labels import read_labels
     from bowerbird.learners.ppc.model import PPCConfig
-    from bowerbird.learners.ppc.train import best_single, fit, label_set, report, save, split_by_repo
+    from bowerbird.learners.ppc.train import best_single, choose_steps, fit, label_set, report, save, split_by_repo
     from bowerbird.progress import ProgressLine
 
     missing = [str(path) for path in args.labels if not path.is_file()]
     if missing:
         raise UsageError(f"no labels file: {', '.join(missing)}")
-    if args.steps < 1:
-        raise UsageError("--steps must be at least 1")
+    if args.steps != "auto" and not (args.steps.isdigit() and int(args.steps) >= 1):
+        raise UsageError("--steps must be a positive number or auto")
     records = [r for path in args.labels for r in read_labels(path) if not r.get("skipped")]
     names = sorted({Path(r["repo"]).name for r in records})
     if len(names) < 2:
@@ -81,14 +82,20 @@ def run_train(args: argparse.Namespace) -> int:
     encoder = HiddenStateEncoder(backend)
     data = label_set(records, encoder)
     training, held = split_by_repo(data, validation)
+    config = PPCConfig(kind="rlpg_h", dim=encoder.dim, hidden=args.hidden)
+    step_scores: dict = {}
+    if args.steps == "auto":
+        steps, step_scores = choose_steps(training, config, lr=args.lr, seed=args.seed)
+    else:
+        steps = int(args.steps)
     progress = ProgressLine("training RLPG-H")
-    model, curve = fit(training, PPCConfig(kind="rlpg_h", dim=encoder.dim, hidden=args.hidden), steps=args.steps,
-                       lr=args.lr, seed=args.seed, progress=progress)
+    model, curve = fit(training, config, steps=steps, lr=args.lr, seed=args.seed, progress=progress)
     progress.close()
     fixed = best_single(training)
     summary = {
         "out": str(args.out), "encoder": backend.model, "training_repos": sorted(set(names) - set(validation)),
-        "validation_repos": sorted(set(validation) & set(names)), "curve": curve,
+        "validation_repos": sorted(set(validation) & set(names)), "steps": steps,
+        "step_scores": {str(k): round(v, 4) for k, v in step_scores.items()}, "curve": curve,
         "training": report(model, training, fixed), "validation": report(model, held, fixed),
     }
     save(model, args.out, {"encoder": backend.model, "report": summary})

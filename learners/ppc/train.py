@@ -82,6 +82,28 @@ def fit(data: LabelSet, config: PPCConfig, steps: int = 500, lr: float = 3e-3, w
     return model.eval(), curve
 
 
+STEP_CHOICES = (25, 50, 100, 200, 400)
+
+
+def choose_steps(training: LabelSet, config: PPCConfig, lr: float = 3e-3, seed: int = 0,
+                 choices: tuple[int, ...] = STEP_CHOICES) -> tuple[int, dict[int, float]]:
+    """How long to train, chosen inside `training` alone: the repository last by name is held
+    aside, a classifier is fitted on the others for each of `choices` steps, and the length
+    whose choice solves the most held-aside holes wins (the shorter on a tie). Returns (steps,
+    {steps: success rate}); the longest choice when `training` has one repository."""
+    names = sorted({Path(repo).name for repo in training.repos})
+    if len(names) < 2:
+        return max(choices), {}
+    inner, aside = split_by_repo(training, names[-1:])
+    fixed = best_single(inner)
+    scores = {}
+    for steps in choices:
+        model, _ = fit(inner, config, steps=steps, lr=lr, seed=seed)
+        scores[steps] = report(model, aside, fixed)["classifier"]
+    best = max(scores, key=lambda s: (scores[s], -s))
+    return best, scores
+
+
 def best_single(data: LabelSet) -> int:
     """The proposal (never in_file) that solves the most holes of `data`; in_file when none does."""
     wins = Counter(p for row in data.labels.nonzero().tolist() for p in [row[1]] if p != IN_FILE_ID)
