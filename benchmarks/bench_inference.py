@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> dict:
     import torch
 
     from bowerbird.learners.lm.decoding import PromptCache, decode
+    from bowerbird.learners.lm.device import dtype_name
     from bowerbird.learners.lm.loading import load_backend
 
     torch.set_num_threads(args.threads) if args.threads else None
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> dict:
         "cold_ms": {"p50": round(percentile(cold, 50), 1), "p95": round(percentile(cold, 95), 1)},
         "warm_ms": {"p50": round(percentile(warm, 50), 1), "p95": round(percentile(warm, 95), 1)},
         "copy_cache_ms": {"p50": round(percentile(copying, 50), 2), "p95": round(percentile(copying, 95), 2)},
-        "decoder": type(backend.decoder).__name__, "dtype": str(backend.dtype).removeprefix("torch."),
+        "decoder": type(backend.decoder).__name__, "dtype": dtype_name(backend.dtype),
         "prefill_ms": {"p50": round(percentile(prefills, 50), 1), "p95": round(percentile(prefills, 95), 1)},
         "target": {"target_ms": TARGET_MS, "applies": prompt_tokens >= 1024,
                    "pass": percentile(cold, 95) <= TARGET_MS if prompt_tokens >= 1024 else None},
@@ -123,7 +124,9 @@ def main() -> int:
                         help="the prompt's copy cache weight, or one per match length (default: the checkpoint's setting)")
     parser.add_argument("--copy-memory", type=int, default=None, metavar="TOKENS",
                         help="tokens before the prompt that the copy cache indexes (default: the checkpoint's setting)")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
+    from bowerbird.learners.lm.device import DTYPES
+
+    parser.add_argument("--dtype", default="auto", choices=DTYPES,
                         help="the weights' number format (auto: bfloat16 where the CPU computes it natively)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0)

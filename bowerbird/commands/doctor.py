@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     model: dict = {"backend": args.backend, "model": args.model, "url": args.url}
     report["model"] = model
+    from bowerbird.learners.lm.device import dtype_name
     from bowerbird.learners.lm.loading import BackendUnavailable, load_backend
 
     started = time.perf_counter()
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
         model.update(loads=True, load_ms=round((time.perf_counter() - started) * 1000), name=backend.model,
                      device=getattr(backend, "device", None),
-                     dtype=str(getattr(backend, "dtype", "")).removeprefix("torch.") or None, context_tokens=backend.context_tokens,
+                     dtype=dtype_name(getattr(backend, "dtype", None)), context_tokens=backend.context_tokens,
                      fim=backend.fim.family if backend.fim else None)
         started = time.perf_counter()
         try:

@@ -42,6 +42,11 @@ def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
     return frozenset()
 
 
+def dtype_name(dtype) -> str | None:
+    """A torch dtype as DTYPES spells it ("bfloat16"); None for no dtype (a served model)."""
+    return str(dtype).removeprefix("torch.") if dtype is not None else None
+
+
 def choose_dtype(device: str, requested: str | None = None, flags: frozenset[str] | None = None):
     """The torch dtype to load weights in. `requested`: one of DTYPES (None means auto).
 

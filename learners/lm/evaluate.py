@@ -44,6 +44,18 @@ WINDOW, STRIDE = 20, 10
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def proposal_wins(solved_sets) -> Counter:
+    """How many holes each proposal solves, over `solved_sets` (one set of ids per hole); in_file
+    is the baseline, not counted."""
+    return Counter(pid for solved in solved_sets for pid in solved if pid != IN_FILE_ID)
+
+
+def most_wins(wins: Counter) -> int:
+    """The proposal that solves the most (ties: the lower id); in_file when none solves any:
+    fixed_best's choice."""
+    return max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
+
+
 @dataclass
 class HoleOutcome:
     path: str
@@ -234,8 +246,14 @@ class ProposalSweep:
     proposals: list  # build.Proposal, the applicable ones and in_file
     composed: dict  # proposal id -> prompt.Prompt
     solved_by: set[int]  # proposal ids whose prompt solves the hole
-    header: str
-    suffix: str
+
+    @property
+    def header(self) -> str:
+        return f"# {self.hole.path}"
+
+    @property
+    def suffix(self) -> str:
+        return "\n" + self.hole.after
 
     @property
     def in_file_id(self) -> int:
@@ -255,14 +273,13 @@ def sweep_hole(repo, backend, path: str, text: str, line: int, col: int, only: f
         return None
     new_tokens = target_tokens + 2
     proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens), only=only)
-    header, suffix = f"# {path}", "\n" + hole.after
-    composed = {p.kind.id: compose_proposal(backend, p, header, hole.prefix, suffix, new_tokens, heal=heal)
-                for p in proposals}
+    composed = {p.kind.id: compose_proposal(backend, p, f"# {path}", hole.prefix, "\n" + hole.after, new_tokens,
+                                            heal=heal) for p in proposals}
     distinct = sorted({(c.text, c.heal, c.memory) for c in composed.values()})  # proposals often agree
     verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _, _ in distinct], target, new_tokens,
                                                 [h for _, h, _ in distinct], [m for _, _, m in distinct])))
     solved_by = {pid for pid, c in composed.items() if verdicts[(c.text, c.heal, c.memory)]}
-    return ProposalSweep(hole, target, new_tokens, proposals, composed, solved_by, header, suffix)
+    return ProposalSweep(hole, target, new_tokens, proposals, composed, solved_by)
 
 
 def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None,
@@ -344,10 +361,10 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
     rng.shuffle(order)
     calibration = [outcomes[i] for i in order[: len(order) // 2]]
     evaluation = [outcomes[i] for i in order[len(order) // 2 :]]
-    wins = Counter(pid for o in calibration for pid in o.solved_by if pid != IN_FILE_ID)  # a proposal, not the baseline
+    wins = proposal_wins(o.solved_by for o in calibration)
     given = fixed is not None
     if fixed is None:
-        fixed = max(wins, key=lambda pid: (wins[pid], -pid)) if wins else IN_FILE_ID
+        fixed = most_wins(wins)
     for o in evaluation if "fixed_best" in methods else ():
         o.em["fixed_best"] = fixed in o.solved_by
         chosen = fixed if fixed in o.prompts else IN_FILE_ID

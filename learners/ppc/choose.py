@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from .labels import hole_window
-from .model import NUM_PROPOSALS, choose
+from .model import choose, proposal_mask
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +33,7 @@ class ProposalChooser:
     def __call__(self, hole, applicable: list[int]) -> int:
         import torch
 
-        mask = torch.zeros(1, NUM_PROPOSALS, dtype=torch.bool)
-        mask[0, [p for p in applicable if 0 <= p < NUM_PROPOSALS]] = True
+        mask = proposal_mask([applicable])
         vector = self.encoder.encode([hole_window(hole.prefix, hole.after)])
         with torch.no_grad():
             return int(choose(self.model(vector, None, mask), mask)[0])

@@ -76,6 +76,15 @@ class RLPGR(nn.Module):
         return self.out(x)
 
 
+def proposal_mask(rows: list[list[int]]) -> torch.Tensor:
+    """[len(rows), NUM_PROPOSALS] bool: row i is True at the proposal ids of rows[i] (ids outside
+    the catalog ignored)."""
+    mask = torch.zeros(len(rows), NUM_PROPOSALS, dtype=torch.bool)
+    for i, ids in enumerate(rows):
+        mask[i, [p for p in ids if 0 <= p < NUM_PROPOSALS]] = True
+    return mask
+
+
 def build(config: PPCConfig) -> nn.Module:
     if config.kind == "rlpg_h":
         return RLPGH(config)

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import torch
 
-from .model import NUM_PROPOSALS, PPCConfig, build, choose, masked_loss
+from bowerbird.learners.lm.evaluate import IN_FILE_ID, most_wins, proposal_wins
+
+from .model import PPCConfig, build, choose, masked_loss, proposal_mask
 
 logger = logging.getLogger(__name__)
 
-IN_FILE_ID = 62
 CONFIG, WEIGHTS = "config.json", "model.safetensors"
 
 
@@ -42,11 +43,8 @@ class LabelSet:
 def label_set(records: list[dict], encoder) -> LabelSet:
     """The labelled holes of `records` (skipped ones left out), windows encoded."""
     records = [r for r in records if not r.get("skipped")]
-    labels = torch.zeros(len(records), NUM_PROPOSALS, dtype=torch.bool)
-    applicable = torch.zeros(len(records), NUM_PROPOSALS, dtype=torch.bool)
-    for i, record in enumerate(records):
-        applicable[i, [p for p in record["applicable"] if 0 <= p < NUM_PROPOSALS]] = True
-        labels[i, [p for p in record["solved"] if 0 <= p < NUM_PROPOSALS]] = True
+    applicable = proposal_mask([r["applicable"] for r in records])
+    labels = proposal_mask([r["solved"] for r in records])
     holes = encoder.encode([r["window"] for r in records]) if records else torch.zeros(0, encoder.dim)
     return LabelSet(holes, labels & applicable, applicable, [r["repo"] for r in records])
 
@@ -56,7 +54,8 @@ def split_by_repo(data: LabelSet, validation: list[str]) -> tuple[LabelSet, Labe
     validate, the others train."""
     names = [Path(repo).name for repo in data.repos]
     held = [i for i, name in enumerate(names) if name in validation]
-    return data.subset([i for i in range(len(names)) if i not in set(held)]), data.subset(held)
+    kept = set(held)
+    return data.subset([i for i in range(len(names)) if i not in kept]), data.subset(held)
 
 
 def fit(data: LabelSet, config: PPCConfig, steps: int = 500, lr: float = 3e-3, weight_decay: float = 1e-4,
@@ -105,9 +104,9 @@ def choose_steps(training: LabelSet, config: PPCConfig, lr: float = 3e-3, seed: 
 
 
 def best_single(data: LabelSet) -> int:
-    """The proposal (never in_file) that solves the most holes of `data`; in_file when none does."""
-    wins = Counter(p for row in data.labels.nonzero().tolist() for p in [row[1]] if p != IN_FILE_ID)
-    return max(wins, key=lambda p: (wins[p], -p)) if wins else IN_FILE_ID
+    """The proposal (never in_file) that solves the most holes of `data`, as the harness picks
+    fixed_best; in_file when none does."""
+    return most_wins(proposal_wins(row.nonzero().flatten().tolist() for row in data.labels))
 
 
 def report(model, data: LabelSet, fixed: int) -> dict:
