@@ -74,10 +74,11 @@ class BowerbirdServer(LanguageServer):
         """The completion pipeline of a workspace root, rebuilt when the model or options change."""
         from bowerbird.server.pipeline import Pipeline
 
-        key = (id(self.models.backend), self.options.completion)
+        key = (id(self.models.backend), id(self.models.chooser), self.options.completion)
         cached = self._pipelines.get(root.path)
         if cached is None or cached[0] != key:
-            cached = self._pipelines[root.path] = (key, Pipeline(root.repo, self.models.backend, self.options.completion))
+            cached = self._pipelines[root.path] = (key, Pipeline(root.repo, self.models.backend, self.options.completion,
+                                                                 chooser=self.models.chooser))
         return cached[1]
 
     def feedback_store(self) -> FeedbackStore:

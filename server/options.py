@@ -16,6 +16,7 @@ from typing import Any
 from bowerbird.learners.lm.device import DTYPES
 
 BACKENDS = ("embedded", "transformers", "openai")
+CHOOSERS = ("classifier", "fixed")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,7 +29,9 @@ class CompletionOptions:
     temperature: float = 0.0  # 0: greedy
     candidates: int = 1  # candidates per request
     debounce_ms: int = 75  # wait this long after the last keystroke before generating
-    proposal: int = 62  # the RLPG proposal id whose context goes into the prompt (62: in-file only)
+    proposal_chooser: str = "classifier"  # classifier: the proposal classifier picks per request | fixed
+    classifier: str | None = None  # a `train ppc` folder (default: the shipped learners/checkpoints/ppc)
+    proposal: int = 62  # the fixed RLPG proposal id (62: in-file only); also the fallback when no classifier applies
     token_healing: bool = True  # cut the token at the cursor and let the model rewrite it (local models)
     dtype: str = "auto"  # local models' weights: auto | float32 | bfloat16 | float16 (learners/lm/device.py)
 
@@ -57,6 +60,8 @@ _CHECKS: dict[str, typing.Callable[[Any], bool]] = {
     "completion.candidates": lambda v: 1 <= v <= 16,
     "completion.debounce_ms": lambda v: 0 <= v <= 5000,
     "completion.proposal": lambda v: 0 <= v <= 62,
+    "completion.proposal_chooser": lambda v: v in CHOOSERS,
+    "completion.classifier": lambda v: v.strip() != "",
     "completion.dtype": lambda v: v in DTYPES,
     "diagnostics.model": lambda v: v.strip() != "",
     "diagnostics.threshold": lambda v: 0.0 <= v <= 1.0,

@@ -1,9 +1,16 @@
 """The completion pipeline, without LSP: hole -> proposals -> chosen proposal -> prompt ->
 candidates -> post-processing -> ranking. The server and `bowerbird complete` share it.
+
+The proposal is the classifier's choice when the pipeline has a chooser (learners/ppc) and the
+repository's index is built: the applicable proposal it ranks first, found by building its
+first few picks (almost always one applies) and all of them only when none does. Otherwise,
+or when the chooser fails, it is the fixed proposal of the options (in_file where that one
+does not apply). The completion says which (`proposal.chosen_by`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -11,7 +18,7 @@ from dataclasses import dataclass, field
 
 from bowerbird.analysis.holes import hole_at
 from bowerbird.analysis.languages import LANGUAGES, language_for_path
-from bowerbird.analysis.proposals.build import ProposalOptions, build_proposals
+from bowerbird.analysis.proposals.build import Proposal, ProposalOptions, build_proposals
 from bowerbird.analysis.proposals.catalog import IN_FILE
 from bowerbird.analysis.repo import RepoView
 from bowerbird.learners.lm.backend import Backend, Candidate, GenerationRequest
@@ -21,14 +28,17 @@ from bowerbird.server.postprocess import CursorContext, postprocess
 from bowerbird.server.ranking import ModelScoreRanker, Ranker
 
 CACHE_SIZE = 256
+TRY_FIRST = 4  # the classifier's first picks built before all proposals are
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Completion:
     candidates: list[Candidate]  # post-processed and ranked, best first
-    proposal: dict  # {"id", "source", "context_type"} of the proposal used
+    proposal: dict  # {"id", "source", "context_type", "chosen_by": "classifier" | "fixed"} of the proposal used
     multiline: bool
-    timings_ms: dict[str, float] = field(default_factory=dict)  # context, prompt, model, rank, total
+    timings_ms: dict[str, float] = field(default_factory=dict)  # choose, context, prompt, model, rank, total
     cached: bool = False
 
     def to_json(self) -> dict:
@@ -43,28 +53,34 @@ class Completion:
 class Pipeline:
     """One repository's completion pipeline over one backend."""
 
-    def __init__(self, repo: RepoView, backend: Backend, options: CompletionOptions, ranker: Ranker | None = None):
+    def __init__(self, repo: RepoView, backend: Backend, options: CompletionOptions, ranker: Ranker | None = None,
+                 chooser=None):
         self.repo = repo
         self.backend = backend
         self.options = options
         self.ranker = ranker or ModelScoreRanker()
+        self.chooser = chooser  # ranking(hole) -> proposal ids, best first; None: the fixed proposal
+        self._chooser_failed = False
         self._cache: OrderedDict[tuple, Completion] = OrderedDict()
         self._lock = threading.Lock()
 
-    def complete(self, path: str, text: str, line: int, col: int, cancel: threading.Event | None = None) -> Completion:
+    def complete(self, path: str, text: str, line: int, col: int, cancel: threading.Event | None = None,
+                 index_ready: bool = True) -> Completion:
         """Candidates for the cursor at (line, col) of `text`, the document at `path` (relative
-        to the repository root). HoleError when the position is outside the document."""
+        to the repository root). HoleError when the position is outside the document.
+        `index_ready`: False while the repository's first indexing runs (the fixed proposal)."""
         start = time.perf_counter()
         hole = hole_at(path, text, line, col)
         lines = text.split("\n")
         line_text = lines[line].rstrip("\r")
         cursor = CursorContext(line_text[:col], line_text[col:], lines[line + 1] if line + 1 < len(lines) else "")
         suffix = line_text[col:] + ("\n" + hole.after if hole.after else "")
-        proposals = build_proposals(self.repo, hole, ProposalOptions(prompt_tokens=self.backend.context_tokens),
-                                    only=frozenset({self.options.proposal}))
-        chosen = next((p for p in proposals if p.kind.id == self.options.proposal), None)
-        chosen = chosen or next(p for p in proposals if p.kind.source == IN_FILE)
-        proposal = {"id": chosen.kind.id, "source": chosen.kind.source, "context_type": chosen.kind.context_type}
+        choose_start = time.perf_counter()
+        ranking = self._ranking(hole) if index_ready else None
+        choose_ms = (time.perf_counter() - choose_start) * 1000
+        chosen = self._classifier_pick(hole, ranking) if ranking else self._fixed_pick(hole)
+        proposal = {"id": chosen.kind.id, "source": chosen.kind.source, "context_type": chosen.kind.context_type,
+                    "chosen_by": "classifier" if ranking else "fixed"}
         key = (path, hole.prefix, suffix, chosen.text, self.options)
         with self._lock:
             cached = self._cache.get(key)
@@ -98,7 +114,8 @@ class Pipeline:
         completion = Completion(
             ranked, proposal, cursor.multiline,
             {
-                "context": (context_done - start) * 1000,
+                "choose": choose_ms,  # the classifier's encoding and scoring
+                "context": (context_done - start) * 1000 - choose_ms,
                 "prompt": (prompt_done - context_done) * 1000,
                 "model": (model_done - prompt_done) * 1000,
                 "rank": (end - model_done) * 1000,
@@ -111,3 +128,33 @@ class Pipeline:
                 if len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
         return completion
+
+    def _ranking(self, hole) -> list[int] | None:
+        """The chooser's proposal ids, best first; None without one (or when it fails: said once)."""
+        if self.chooser is None:
+            return None
+        try:
+            return self.chooser.ranking(hole)
+        except Exception as error:  # a broken classifier must not cost the completion
+            if not self._chooser_failed:
+                self._chooser_failed = True
+                logger.warning("the proposal classifier failed (%s); using proposal %d", error, self.options.proposal)
+            return None
+
+    def _build(self, hole, ids) -> dict[int, Proposal]:
+        options = ProposalOptions(prompt_tokens=self.backend.context_tokens)
+        return {p.kind.id: p for p in build_proposals(self.repo, hole, options, only=frozenset(ids))}
+
+    def _fixed_pick(self, hole) -> Proposal:
+        built = self._build(hole, {self.options.proposal})
+        return built.get(self.options.proposal) or next(p for p in built.values() if p.kind.source == IN_FILE)
+
+    def _classifier_pick(self, hole, ranking: list[int]) -> Proposal:
+        """The applicable proposal ranked first (in_file always applies)."""
+        first = ranking[:TRY_FIRST]
+        built = self._build(hole, first)
+        hit = next((built[i] for i in first if i in built), None)
+        if hit is not None:
+            return hit
+        built = self._build(hole, ranking)
+        return next(built[i] for i in ranking if i in built)

@@ -40,8 +40,8 @@ def test_completion_text_is_the_models_greedy_continuation(pyrepo, backend):
     raw = backend.generate(GenerationRequest(prompt.text, max_new_tokens=12, single_line=True, heal=prompt.heal))
     expected = postprocess(raw[0].text, CursorContext(lines[line][:col], lines[line][col:], lines[line + 1]))
     assert [c.text for c in completion.candidates] == ([expected] if expected else [])
-    assert completion.proposal == {"id": 62, "source": "in_file", "context_type": "default"}
-    assert set(completion.timings_ms) == {"context", "prompt", "model", "rank", "total"}
+    assert completion.proposal == {"id": 62, "source": "in_file", "context_type": "default", "chosen_by": "fixed"}
+    assert set(completion.timings_ms) == {"choose", "context", "prompt", "model", "rank", "total"}
 
 
 def test_a_repeated_request_is_answered_from_the_cache(pyrepo, backend):
@@ -58,7 +58,8 @@ def test_the_chosen_proposal_goes_into_the_prompt(pyrepo, backend):
     path = "shapes/circle.py"
     text = (pyrepo.root / path).read_text()
     completion = Pipeline(pyrepo, backend, CompletionOptions(max_tokens=4, proposal=14)).complete(path, text, 16, 15)
-    assert completion.proposal == {"id": 14, "source": "import", "context_type": "method_names_and_bodies"}
+    assert completion.proposal == {"id": 14, "source": "import", "context_type": "method_names_and_bodies",
+                                  "chosen_by": "fixed"}
 
 
 def test_sampling_gives_several_distinct_candidates(backend):
@@ -122,7 +123,8 @@ def test_complete_command_prints_the_design_shape(tiny_model, tmp_path, capsys):
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) >= {"candidates", "proposal", "timings_ms"}
-    assert set(result["timings_ms"]) == {"context", "prompt", "model", "rank", "total"}
+    assert set(result["timings_ms"]) == {"choose", "context", "prompt", "model", "rank", "total"}
+    assert result["proposal"]["chosen_by"] == "fixed"  # no classifier was trained on the tiny model's vectors
     assert all(set(c) == {"text", "score"} for c in result["candidates"])
 
 

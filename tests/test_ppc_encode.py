@@ -53,3 +53,30 @@ def test_a_served_model_cannot_encode():
 
     with pytest.raises(ValueError, match="no local network"):
         HiddenStateEncoder(Served())
+
+
+def test_the_lean_path_gives_the_transformers_vectors(backend):
+    """The tiny model is GPT-2, so its backend encodes through the lean decoder; the batched
+    transformers path must give the same vectors."""
+    lean = HiddenStateEncoder(backend)
+    assert lean.lean is not None
+    batched = HiddenStateEncoder(backend)
+    batched.lean = None
+    texts = ["x = 1", "def f(a, b):\n    return a + b\n" * 4, ""]
+    torch.testing.assert_close(lean.encode(texts), batched.encode(texts), atol=1e-5, rtol=1e-5)
+
+
+def test_the_fingerprint_names_the_weights_not_the_path_or_number_format(tiny_model, tmp_path, backend):
+    import shutil
+
+    from bowerbird.learners.lm.loading import load_backend
+    from bowerbird.learners.ppc.encode import fingerprint
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model, copy)
+    assert fingerprint(load_backend("transformers", str(copy), dtype="bfloat16")) == fingerprint(backend)
+    other = load_backend("transformers", str(copy), dtype="float32")
+    with torch.no_grad():
+        other.network.get_input_embeddings().weight[3] += 1.0
+    assert fingerprint(other) != fingerprint(backend)
+    assert len(fingerprint(backend)) == 16

@@ -57,7 +57,7 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.loading import BackendUnavailable, load_backend
-    from bowerbird.learners.ppc.encode import HiddenStateEncoder
+    from bowerbird.learners.ppc.encode import HiddenStateEncoder, fingerprint
     from bowerbird.learners.ppc.labels import read_labels
     from bowerbird.learners.ppc.model import PPCConfig
     from bowerbird.learners.ppc.train import best_single, choose_steps, fit, label_set, report, save, split_by_repo
@@ -98,7 +98,7 @@ def run_train(args: argparse.Namespace) -> int:
         "step_scores": {str(k): round(v, 4) for k, v in step_scores.items()}, "curve": curve,
         "training": report(model, training, fixed), "validation": report(model, held, fixed),
     }
-    save(model, args.out, {"encoder": backend.model, "report": summary})
+    save(model, args.out, {"encoder": backend.model, "encoder_fingerprint": fingerprint(backend), "report": summary})
     if args.json:
         print_json(summary)
         return 0

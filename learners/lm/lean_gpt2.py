@@ -82,14 +82,35 @@ class LeanGPT2:
         self.cache_dtype = torch.float32 if self.device.type == "cpu" else self.dtype
         self._torch = torch
 
-    def new_cache(self, batch: int = 1) -> StaticCache:
-        shape = (len(self.layers), batch, self.heads, self.context, self.head_size)
+    def new_cache(self, batch: int = 1, positions: int | None = None) -> StaticCache:
+        """An empty cache for `positions` (default: the model's whole context)."""
+        shape = (len(self.layers), batch, self.heads, positions or self.context, self.head_size)
         empty = self._torch.empty  # positions are written before they are read
         return StaticCache(empty(shape, dtype=self.cache_dtype, device=self.device),
                            empty(shape, dtype=self.cache_dtype, device=self.device))
 
     def __call__(self, input_ids, cache: StaticCache | None = None, use_cache: bool = True,
                  logits_to_keep: int = 0, **_ignored) -> LeanOutput:
+        x, cache = self._body(input_ids, cache)
+        with self._torch.inference_mode():
+            kept = x[:, -logits_to_keep:] if logits_to_keep else x
+            return LeanOutput(self._final_norm(kept) @ self.lm_head.T, cache)
+
+    def states(self, input_ids):
+        """The last hidden states [batch, length, width] (after the final layer norm, as
+        transformers' `last_hidden_state`), from a fresh cache sized for this input."""
+        batch, length = input_ids.shape
+        positions = min(bucket(length), self.context) if self.bucketed else length
+        x, _ = self._body(input_ids, self.new_cache(batch, positions))
+        with self._torch.inference_mode():
+            return self._final_norm(x)
+
+    def _final_norm(self, x):
+        return self._torch.nn.functional.layer_norm(x, (x.shape[-1],), self.final[0], self.final[1], self.eps)
+
+    def _body(self, input_ids, cache: StaticCache | None):
+        """The blocks over `input_ids` after the cache's positions: (states of the real
+        positions before the final norm, the cache holding them)."""
         torch = self._torch
         functional = torch.nn.functional
         batch, length = input_ids.shape
@@ -125,10 +146,7 @@ class LeanGPT2:
                 inner = functional.gelu(torch.addmm(bfc, h.view(-1, width), wfc), approximate="tanh")
                 x = x + torch.addmm(bproj, inner, wproj).view(batch, length, width)
             cache.length = past + real  # what padding wrote there is overwritten by the next tokens
-            x = x[:, :real]
-            kept = x[:, -logits_to_keep:] if logits_to_keep else x
-            kept = functional.layer_norm(kept, (width,), self.final[0], self.final[1], self.eps)
-            return LeanOutput(kept @ self.lm_head.T, cache)
+            return x[:, :real], cache
 
 
 def bucket(length: int) -> int:

@@ -5,10 +5,19 @@ model that completes (the embedded one by default), so no second model ships: a 
 is the mean, over its tokens, of the network's last hidden states (before the vocabulary
 projection). Texts longer than `max_tokens` keep the end that matters (the hole window's end is
 the cursor). An empty text is the zero vector.
+
+A GPT-2 model the lean decoder mirrors (lean_gpt2.py, the embedded model among them) encodes
+one text at a time through it: a few milliseconds on a CPU, and in bfloat16 its inputs are
+padded to a few lengths, as decoding's are. Other models encode in padded batches through
+transformers. Both give the same vectors (a test holds them together).
+
+`fingerprint(backend)` names the encoder's weights, not its path: a classifier trained on one
+machine's copy of the embedded model is recognised on another's, in float32 or bfloat16.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 
@@ -19,6 +28,8 @@ class HiddenStateEncoder:
             raise ValueError(f"backend {getattr(backend, 'name', backend)!r} has no local network to encode with")
         self.tokenizer = backend.tokenizer
         self.body = network.base_model  # the transformer without its language-model head
+        decoder = getattr(backend, "decoder", None)
+        self.lean = decoder if hasattr(decoder, "states") else None
         self.dim = int(network.config.hidden_size)
         self.device = backend.device
         self.max_tokens = max_tokens
@@ -33,6 +44,12 @@ class HiddenStateEncoder:
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
             rows.append(ids[-self.max_tokens:] if keep == "back" else ids[: self.max_tokens])
         vectors = torch.zeros(len(rows), self.dim)
+        if self.lean is not None:
+            for i, ids in enumerate(rows):
+                if ids:
+                    states = self.lean.states(torch.tensor([ids], device=self.device))
+                    vectors[i] = states[0].float().mean(0).cpu()
+            return vectors
         order = sorted((i for i, r in enumerate(rows) if r), key=lambda i: len(rows[i]))  # similar lengths batch together
         with torch.inference_mode():
             for start in range(0, len(order), self.batch):
@@ -46,3 +63,17 @@ class HiddenStateEncoder:
                 pooled = (states * weights).sum(1) / weights.sum(1)
                 vectors[chunk] = pooled.cpu()
         return vectors
+
+
+def fingerprint(backend) -> str | None:
+    """A short hash of the local network's token embeddings, as bfloat16 (so the float32 and
+    bfloat16 loads of one checkpoint agree), with its shape; None for a served model."""
+    import torch
+
+    network = getattr(backend, "network", None)
+    if network is None:
+        return None
+    embeddings = network.get_input_embeddings().weight.detach()
+    digest = hashlib.sha256(str(tuple(embeddings.shape)).encode())
+    digest.update(embeddings[:512].to(torch.bfloat16).view(torch.int16).cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]

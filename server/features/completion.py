@@ -71,7 +71,7 @@ async def complete(ls: BowerbirdServer, uri: str, position: types.Position) -> S
 
     def run():
         with root.lock:
-            return pipeline.complete(relative, text, line, col, cancel)
+            return pipeline.complete(relative, text, line, col, cancel, index_ready=root.last_report is not None)
 
     try:
         with ls.completing:  # diagnostics yield the CPU meanwhile

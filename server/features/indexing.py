@@ -34,13 +34,17 @@ def status(ls: BowerbirdServer) -> dict:
     backend = ls.models.backend
     model = {"loaded": backend is not None, "name": getattr(backend, "model", None),
              "device": getattr(backend, "device", None), "error": ls.models.error}
+    chooser = ls.models.chooser
+    classifier = {"loaded": chooser is not None, "folder": str(chooser.folder) if chooser else None,
+                  "note": ls.models.chooser_note}
     timings = {}
-    for stage in ("context", "prompt", "model", "rank", "total"):
+    for stage in ("choose", "context", "prompt", "model", "rank", "total"):
         values = sorted(t[stage] for t in ls.timings if stage in t)
         if values:
             timings[stage] = {"p50": round(values[len(values) // 2], 2),
                               "p95": round(values[min(len(values) - 1, int(len(values) * 0.95))], 2)}
-    return {"version": ls.version, "roots": roots, "model": model, "options": to_wire(ls.options),
+    return {"version": ls.version, "roots": roots, "model": model, "proposal_classifier": classifier,
+            "options": to_wire(ls.options),
             "completions": {"count": len(ls.timings), "timings_ms": timings},
             "diagnostics": ls.checker.status(ls.options.diagnostics)}
 
