@@ -80,3 +80,24 @@ def test_the_fingerprint_names_the_weights_not_the_path_or_number_format(tiny_mo
         other.network.get_input_embeddings().weight[3] += 1.0
     assert fingerprint(other) != fingerprint(backend)
     assert len(fingerprint(backend)) == 16
+
+
+@pytest.mark.parametrize("layers", [0, 1])
+def test_earlier_layers_encode_alike_on_both_paths(backend, layers):
+    text = "def f(a, b):\n    return a + b\n"
+    lean = HiddenStateEncoder(backend, layers=layers)
+    batched = HiddenStateEncoder(backend, layers=layers)
+    batched.lean = None
+    ids = torch.tensor([backend.tokenizer(text, add_special_tokens=False)["input_ids"]])
+    with torch.inference_mode():
+        hidden = backend.network(input_ids=ids, output_hidden_states=True).hidden_states[layers][0]
+        expected = backend.network.transformer.ln_f(hidden).mean(0)
+    torch.testing.assert_close(lean.encode([text])[0], expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(batched.encode([text])[0], expected, atol=1e-5, rtol=1e-5)
+    assert not torch.allclose(expected, HiddenStateEncoder(backend).encode([text])[0])
+
+
+def test_layers_out_of_range_are_refused(backend):
+    with pytest.raises(ValueError, match="layers must be from 0 to 2"):
+        HiddenStateEncoder(backend, layers=3)
+    assert HiddenStateEncoder(backend, layers=2).layers is None  # all blocks: the last hidden states

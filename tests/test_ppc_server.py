@@ -102,6 +102,9 @@ def test_a_trained_classifier_ranks_and_the_pipeline_follows(pyrepo, backend, ap
     assert chooser.ranking(hole)[:2] == first
     assert chooser(hole, [62, first[1]]) == first[1]  # masked: the best applicable one
     assert complete(pyrepo, backend, chooser).proposal["id"] == first[0]
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "encoder_layers": 0}))
+    assert load_chooser(folder, backend)[0].encoder.layers == 0  # encodes as it was trained to
 
 
 def test_no_classifier_for_another_models_vectors_a_served_model_or_no_checkpoint(backend, tmp_path, tiny_model):

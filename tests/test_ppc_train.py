@@ -127,3 +127,36 @@ def test_the_step_count_is_chosen_inside_the_training_repositories():
     assert steps == 150 or scores[1] == 1.0
     one_repo, _ = split_by_repo(data, ["beta", "gamma"])
     assert choose_steps(one_repo, config, choices=(5, 7)) == (7, {})
+
+
+def test_cross_validation_leaves_each_repository_out_and_pools_every_hole():
+    from bowerbird.learners.ppc.train import cross_validate
+
+    data = label_set(records("alpha", 20) + records("beta", 20) + records("gamma", 10), KindEncoder())
+    result = cross_validate(data, PPCConfig(kind="rlpg_h", dim=8, hidden=16, dropout=0.0), steps=150, lr=1e-2)
+    assert [f["repo"] for f in result["folds"]] == ["alpha", "beta", "gamma"]
+    assert [f["holes"] for f in result["folds"]] == [20, 20, 10] and result["holes"] == 50
+    assert result["classifier"] == 1.0 and result["in_file"] == 0.0  # learnable from the other two
+    assert result["fixed_best"] == pytest.approx(0.5) and result["oracle"] == 1.0
+    with pytest.raises(ValueError, match="two or more"):
+        cross_validate(label_set(records("alpha", 4), KindEncoder()), PPCConfig(kind="rlpg_h", dim=8))
+
+
+def test_the_train_command_cross_validates_without_saving(tmp_path, tiny_model, capsys):
+    from bowerbird.cli import main
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in records("alpha", 8) + records("beta", 6)))
+    base = ["train", "ppc", "--labels", str(labels), "--model", str(tiny_model), "--steps", "5"]
+    assert main(base + ["--cross-validate", "--encoder-layers", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["holes"] == 14 and [f["repo"] for f in result["folds"]] == ["alpha", "beta"]
+    assert not list(tmp_path.glob("*/model.safetensors"))
+    assert main(base + ["--cross-validate", "--out", str(tmp_path / "o")]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(base) == 2  # neither
+    assert main(base + ["--out", str(tmp_path / "o"), "--encoder-layers", "9"]) == 2
+    assert "layers must be from 0 to 2" in capsys.readouterr().err
+    assert main(base + ["--out", str(tmp_path / "o"), "--encoder-layers", "1"]) == 0
+    meta = json.loads((tmp_path / "o" / "config.json").read_text())
+    assert meta["encoder_layers"] == 1 and len(meta["encoder_fingerprint"]) == 16

@@ -6,7 +6,9 @@ exactly. Resumable: holes already in the labels file are kept, so a stopped run 
 running the same command again.
 
 `bowerbird train ppc --labels FILE... --out DIR`: train RLPG-H on them (learners/ppc/train.py),
-validated on repositories no training hole came from.
+validated on repositories no training hole came from. `--cross-validate` (no --out) measures
+instead: each repository in turn is left out of training and scored, pooled over all holes.
+`--encoder-layers K` encodes with the code model's first K blocks (0: its embeddings).
 """
 
 from __future__ import annotations
@@ -41,7 +43,11 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
     parser = kinds.add_parser("ppc", help="train the prompt proposal classifier (RLPG-H) on labels",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", type=Path, nargs="+", required=True, help="files written by `train ppc-labels`")
-    parser.add_argument("--out", type=Path, required=True, help="the classifier's folder (config.json, model.safetensors)")
+    parser.add_argument("--out", type=Path, default=None, help="the classifier's folder (config.json, model.safetensors)")
+    parser.add_argument("--cross-validate", action="store_true",
+                        help="leave each repository out in turn and report the pooled success rates (saves nothing)")
+    parser.add_argument("--encoder-layers", type=int, default=None, metavar="K",
+                        help="encode with the states after the code model's first K blocks (default: all; 0: embeddings)")
     parser.add_argument("--validation", default=None, metavar="NAME,...",
                         help="repositories (folder names) to validate on; default: the last fifth of them by name")
     parser.add_argument("--model", default=None, help="the local code model whose hidden states encode the holes "
@@ -60,9 +66,13 @@ def run_train(args: argparse.Namespace) -> int:
     from bowerbird.learners.ppc.encode import HiddenStateEncoder, fingerprint
     from bowerbird.learners.ppc.labels import read_labels
     from bowerbird.learners.ppc.model import PPCConfig
-    from bowerbird.learners.ppc.train import best_single, choose_steps, fit, label_set, report, save, split_by_repo
+    from bowerbird.learners.ppc.train import (
+        best_single, choose_steps, cross_validate, fit, label_set, report, save, split_by_repo,
+    )
     from bowerbird.progress import ProgressLine
 
+    if (args.out is None) != args.cross_validate:
+        raise UsageError("give --out DIR to train a classifier, or --cross-validate to measure one (not both)")
     missing = [str(path) for path in args.labels if not path.is_file()]
     if missing:
         raise UsageError(f"no labels file: {', '.join(missing)}")
@@ -79,10 +89,15 @@ def run_train(args: argparse.Namespace) -> int:
         backend = load_backend("transformers" if args.model else "embedded", args.model, dtype="float32")
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
-    encoder = HiddenStateEncoder(backend)
+    try:
+        encoder = HiddenStateEncoder(backend, layers=args.encoder_layers)
+    except ValueError as error:
+        raise UsageError(f"--encoder-layers: {error}") from None
     data = label_set(records, encoder)
-    training, held = split_by_repo(data, validation)
     config = PPCConfig(kind="rlpg_h", dim=encoder.dim, hidden=args.hidden)
+    if args.cross_validate:
+        return _report_cross_validation(args, cross_validate(data, config, steps=args.steps, lr=args.lr, seed=args.seed))
+    training, held = split_by_repo(data, validation)
     step_scores: dict = {}
     if args.steps == "auto":
         steps, step_scores = choose_steps(training, config, lr=args.lr, seed=args.seed)
@@ -93,12 +108,13 @@ def run_train(args: argparse.Namespace) -> int:
     progress.close()
     fixed = best_single(training)
     summary = {
-        "out": str(args.out), "encoder": backend.model, "training_repos": sorted(set(names) - set(validation)),
+        "out": str(args.out), "encoder": backend.model, "encoder_layers": encoder.layers, "training_repos": sorted(set(names) - set(validation)),
         "validation_repos": sorted(set(validation) & set(names)), "steps": steps,
         "step_scores": {str(k): round(v, 4) for k, v in step_scores.items()}, "curve": curve,
         "training": report(model, training, fixed), "validation": report(model, held, fixed),
     }
-    save(model, args.out, {"encoder": backend.model, "encoder_fingerprint": fingerprint(backend), "report": summary})
+    save(model, args.out, {"encoder": backend.model, "encoder_fingerprint": fingerprint(backend),
+                           "encoder_layers": encoder.layers, "report": summary})
     if args.json:
         print_json(summary)
         return 0
@@ -107,6 +123,19 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"{part}: {r['holes']} holes; classifier {r['classifier'] * 100:.1f}%, in_file {r['in_file'] * 100:.1f}%, "
               f"fixed_best ({r['fixed_best_id']}) {r['fixed_best'] * 100:.1f}%, oracle {r['oracle'] * 100:.1f}%")
     print(f"saved {args.out}")
+    return 0
+
+
+def _report_cross_validation(args: argparse.Namespace, result: dict) -> int:
+    if args.json:
+        print_json(result)
+        return 0
+    for fold in result["folds"]:
+        print(f"{fold['repo']:<16} {fold['holes']:>5} holes  classifier {fold['classifier'] * 100:5.1f}%  in_file "
+              f"{fold['in_file'] * 100:5.1f}%  fixed_best ({fold['fixed_best_id']}) {fold['fixed_best'] * 100:5.1f}%  "
+              f"oracle {fold['oracle'] * 100:5.1f}%  ({fold['steps']} steps)")
+    print(f"{'pooled':<16} {result['holes']:>5} holes  classifier {result['classifier'] * 100:5.1f}%  in_file "
+          f"{result['in_file'] * 100:5.1f}%  fixed_best {result['fixed_best'] * 100:5.1f}%  oracle {result['oracle'] * 100:5.1f}%")
     return 0
 
 

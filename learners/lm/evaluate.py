@@ -266,6 +266,15 @@ def sweep_hole(repo, backend, path: str, text: str, line: int, col: int, only: f
     is `text`), checked for an exact greedy match of the rest of the line; `only`: these
     proposal ids alone. None when the hole has no target worth scoring (blank, or longer than
     MAX_TARGET_TOKENS)."""
+    swept = compose_hole(repo, backend, path, text, line, col, only, heal)
+    if swept is not None:
+        check_proposals(backend, swept, swept.composed)
+    return swept
+
+
+def compose_hole(repo, backend, path: str, text: str, line: int, col: int, only: frozenset[int] | None = None,
+                 heal: bool = False) -> ProposalSweep | None:
+    """`sweep_hole` without the checks: the prompts, nothing solved yet."""
     hole = hole_at(path, text, line, col)
     target = hole.target
     target_tokens = backend.counter.count(target)
@@ -275,17 +284,24 @@ def sweep_hole(repo, backend, path: str, text: str, line: int, col: int, only: f
     proposals = build_proposals(repo, hole, ProposalOptions(prompt_tokens=backend.context_tokens), only=only)
     composed = {p.kind.id: compose_proposal(backend, p, f"# {path}", hole.prefix, "\n" + hole.after, new_tokens,
                                             heal=heal) for p in proposals}
-    distinct = sorted({(c.text, c.heal, c.memory) for c in composed.values()})  # proposals often agree
-    verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _, _ in distinct], target, new_tokens,
+    return ProposalSweep(hole, target, new_tokens, proposals, composed, set())
+
+
+def check_proposals(backend, swept: ProposalSweep, ids) -> None:
+    """Add to `swept.solved_by` those of the proposals `ids` whose prompt solves the hole (one
+    check per distinct prompt: proposals often agree)."""
+    composed = {pid: swept.composed[pid] for pid in ids}
+    distinct = sorted({(c.text, c.heal, c.memory) for c in composed.values()})
+    verdicts = dict(zip(distinct, exact_matches(backend, [t for t, _, _ in distinct], swept.target, swept.new_tokens,
                                                 [h for _, h, _ in distinct], [m for _, _, m in distinct])))
-    solved_by = {pid for pid, c in composed.items() if verdicts[(c.text, c.heal, c.memory)]}
-    return ProposalSweep(hole, target, new_tokens, proposals, composed, solved_by)
+    swept.solved_by |= {pid for pid, c in composed.items() if verdicts[(c.text, c.heal, c.memory)]}
 
 
 def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None,
                   methods: tuple[str, ...] = BASE_METHODS, healing: bool = False, chooser=None) -> list[HoleOutcome]:
     """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method.
-    Without random, fixed_best and oracle among `methods`, only in_file's prompt is run. With
+    Without random, fixed_best and oracle among `methods`, only in_file's prompt is run, and
+    rlpg_h's pick (all proposals are built for the classifier to choose among). With
     `healing` (and a backend that heals), every prompt is healed as the server's are. `chooser`
     (with rlpg_h among `methods`): (hole, applicable proposal ids) -> the id a classifier picks."""
     unknown = set(methods) - set(METHODS)
@@ -293,7 +309,8 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         raise ValueError(f"methods must include in_file and come from {METHODS} (got {sorted(methods)})")
     if "rlpg_h" in methods and chooser is None:
         raise ValueError("rlpg_h needs a chooser (a trained prompt proposal classifier)")
-    sweep = bool({"random", "fixed_best", "rlpg_h", "oracle"} & set(methods))
+    sweep = bool({"random", "fixed_best", "oracle"} & set(methods))  # every proposal checked
+    build_all = sweep or "rlpg_h" in methods
     heal_prompts = healing and getattr(backend, "healing", False)
     rng = random.Random(seed)
     store_paths = sorted(repo.store.files())
@@ -304,11 +321,16 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         path = spec["path"]
         if path not in texts:
             texts[path] = (repo.root / path).read_text(encoding="utf-8", errors="replace")
-        swept = sweep_hole(repo, backend, path, texts[path], spec["line"], spec["col"],
-                           only=None if sweep else frozenset({IN_FILE_ID}), heal=heal_prompts)
+        swept = compose_hole(repo, backend, path, texts[path], spec["line"], spec["col"],
+                             only=None if build_all else frozenset({IN_FILE_ID}), heal=heal_prompts)
         if swept is None:
             continue
         hole, target, new_tokens, composed = swept.hole, swept.target, swept.new_tokens, swept.composed
+        picked = None
+        if "rlpg_h" in methods:
+            picked = chooser(hole, sorted(composed))
+            picked = picked if picked in composed else swept.in_file_id
+        check_proposals(backend, swept, composed if sweep else {swept.in_file_id, *([picked] if picked is not None else [])})
         header, suffix = swept.header, swept.suffix
         prompts = {pid: c.text for pid, c in composed.items()}
         heals = {pid: c.heal for pid, c in composed.items()}
@@ -327,9 +349,7 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
             outcome.em["oracle"] = bool(outcome.solved_by)
             outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens, heals[random_id], memories[random_id]).rstrip(),
                                                    target.rstrip())
-        if "rlpg_h" in methods:
-            picked = chooser(hole, outcome.applicable)
-            picked = picked if picked in prompts else in_file_id
+        if picked is not None:
             outcome.em["rlpg_h"] = picked in outcome.solved_by
             outcome.es["rlpg_h"] = edit_similarity(greedy_line(backend, prompts[picked], new_tokens, heals[picked],
                                                                memories[picked]).rstrip(), target.rstrip())
@@ -388,6 +408,9 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
                "calibration_wins": {str(pid): n for pid, n in wins.most_common()},
                "evaluation_wins": {str(pid): n for pid, n in Counter(p for o in evaluation for p in o.solved_by).most_common()},
                "methods": results,
+               # solved_by lists every proposal that solves a hole, or only those checked (in_file,
+               # rlpg_h's pick) when no method needs them all
+               "checked": "all" if {"random", "fixed_best", "oracle"} & set(methods) else "chosen",
                # per scored hole, so that runs on the same holes can be compared hole by hole
                "scored": [{"path": o.path, "line": o.line, "col": o.col, "target": o.target,
                            "em": {m: o.em[m] for m in results if m in o.em},

@@ -96,21 +96,22 @@ class LeanGPT2:
             kept = x[:, -logits_to_keep:] if logits_to_keep else x
             return LeanOutput(self._final_norm(kept) @ self.lm_head.T, cache)
 
-    def states(self, input_ids):
+    def states(self, input_ids, blocks: int | None = None):
         """The last hidden states [batch, length, width] (after the final layer norm, as
-        transformers' `last_hidden_state`), from a fresh cache sized for this input."""
+        transformers' `last_hidden_state`), from a fresh cache sized for this input; `blocks`:
+        the states after that many blocks instead (0: the embeddings), final norm applied."""
         batch, length = input_ids.shape
         positions = min(bucket(length), self.context) if self.bucketed else length
-        x, _ = self._body(input_ids, self.new_cache(batch, positions))
+        x, _ = self._body(input_ids, self.new_cache(batch, positions), blocks)
         with self._torch.inference_mode():
             return self._final_norm(x)
 
     def _final_norm(self, x):
         return self._torch.nn.functional.layer_norm(x, (x.shape[-1],), self.final[0], self.final[1], self.eps)
 
-    def _body(self, input_ids, cache: StaticCache | None):
-        """The blocks over `input_ids` after the cache's positions: (states of the real
-        positions before the final norm, the cache holding them)."""
+    def _body(self, input_ids, cache: StaticCache | None, blocks: int | None = None):
+        """The blocks (the first `blocks` of them) over `input_ids` after the cache's positions:
+        (states of the real positions before the final norm, the cache holding them)."""
         torch = self._torch
         functional = torch.nn.functional
         batch, length = input_ids.shape
@@ -131,7 +132,7 @@ class LeanGPT2:
             if length > 1:  # each new position sees the past and the new positions up to itself
                 mask = torch.ones(length, end, dtype=torch.bool, device=self.device).tril(past)
             width = x.shape[-1]
-            for index, (w1, b1, wqkv, bqkv, wo, bo, w2, b2, wfc, bfc, wproj, bproj) in enumerate(self.layers):
+            for index, (w1, b1, wqkv, bqkv, wo, bo, w2, b2, wfc, bfc, wproj, bproj) in enumerate(self.layers[:blocks]):
                 h = functional.layer_norm(x, (width,), w1, b1, self.eps)
                 qkv = torch.addmm(bqkv, h.view(-1, width), wqkv).view(batch, length, 3, self.heads, self.head_size)
                 q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each [batch, heads, length, head size]

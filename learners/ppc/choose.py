@@ -54,7 +54,7 @@ class ProposalChooser:
             if strict:
                 raise ChooserUnavailable(message)
             logger.warning("%s", message)
-        self.encoder = HiddenStateEncoder(backend)
+        self.encoder = HiddenStateEncoder(backend, layers=meta.get("encoder_layers"))
         if self.encoder.dim != meta["ppc"]["dim"]:
             raise ChooserUnavailable(f"trained on {meta['ppc']['dim']}-wide vectors; this encoder's are {self.encoder.dim}")
         self.folder = folder

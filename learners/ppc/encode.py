@@ -11,6 +11,11 @@ one text at a time through it: a few milliseconds on a CPU, and in bfloat16 its 
 padded to a few lengths, as decoding's are. Other models encode in padded batches through
 transformers. Both give the same vectors (a test holds them together).
 
+`layers` encodes with the states after that many of the network's blocks (0: the token and
+position embeddings alone), the final layer norm applied as to the last block's: a cheaper
+encoder, for when the whole network costs more than a request can spare (`train ppc
+--cross-validate` measures what each costs in quality).
+
 `fingerprint(backend)` names the encoder's weights, not its path: a classifier trained on one
 machine's copy of the embedded model is recognised on another's, in float32 or bfloat16.
 """
@@ -22,7 +27,7 @@ from typing import Literal
 
 
 class HiddenStateEncoder:
-    def __init__(self, backend, max_tokens: int = 256, batch: int = 16):
+    def __init__(self, backend, max_tokens: int = 256, batch: int = 16, layers: int | None = None):
         network = getattr(backend, "network", None)
         if network is None:
             raise ValueError(f"backend {getattr(backend, 'name', backend)!r} has no local network to encode with")
@@ -31,6 +36,13 @@ class HiddenStateEncoder:
         decoder = getattr(backend, "decoder", None)
         self.lean = decoder if hasattr(decoder, "states") else None
         self.dim = int(network.config.hidden_size)
+        depth = int(network.config.num_hidden_layers)
+        if layers is not None and not 0 <= layers <= depth:
+            raise ValueError(f"layers must be from 0 to {depth} (the network's blocks)")
+        self.layers = None if layers == depth else layers  # None: all of them
+        self.final_norm = getattr(self.body, "ln_f", None) or getattr(self.body, "norm", None)
+        if self.layers is not None and self.final_norm is None:
+            raise ValueError("this network has no final layer norm to apply to earlier states")
         self.device = backend.device
         self.max_tokens = max_tokens
         self.batch = batch
@@ -47,7 +59,7 @@ class HiddenStateEncoder:
         if self.lean is not None:
             for i, ids in enumerate(rows):
                 if ids:
-                    states = self.lean.states(torch.tensor([ids], device=self.device))
+                    states = self.lean.states(torch.tensor([ids], device=self.device), self.layers)
                     vectors[i] = states[0].float().mean(0).cpu()
             return vectors
         order = sorted((i for i, r in enumerate(rows) if r), key=lambda i: len(rows[i]))  # similar lengths batch together
@@ -58,7 +70,11 @@ class HiddenStateEncoder:
                 ids = torch.tensor([rows[i] + [0] * (length - len(rows[i])) for i in chunk], device=self.device)
                 mask = torch.tensor([[1] * len(rows[i]) + [0] * (length - len(rows[i])) for i in chunk],
                                     device=self.device)
-                states = self.body(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+                if self.layers is None:
+                    states = self.body(input_ids=ids, attention_mask=mask).last_hidden_state.float()
+                else:
+                    hidden = self.body(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+                    states = self.final_norm(hidden[self.layers]).float()
                 weights = mask[..., None].to(states.dtype)
                 pooled = (states * weights).sum(1) / weights.sum(1)
                 vectors[chunk] = pooled.cpu()
