@@ -19,6 +19,7 @@ export interface ServerSetting {
 
 export const BACKENDS = ["embedded", "transformers", "openai"] as const;
 export const DTYPES = ["auto", "float32", "bfloat16", "float16"] as const;
+export const CHOOSERS = ["classifier", "fixed"] as const;
 
 export const SERVER_SETTINGS: readonly ServerSetting[] = [
     { key: "indexDir", kind: "nullableString", default: null },
@@ -32,6 +33,8 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     { key: "completion.temperature", kind: "number", default: 0, minimum: 0, maximum: 2 },
     { key: "completion.candidates", kind: "integer", default: 1, minimum: 1, maximum: 16 },
     { key: "completion.debounceMs", kind: "integer", default: 75, minimum: 0, maximum: 5000 },
+    { key: "completion.proposalChooser", kind: "string", default: "classifier", enum: CHOOSERS },
+    { key: "completion.classifier", kind: "nullableString", default: null },
     { key: "completion.proposal", kind: "integer", default: 62, minimum: 0, maximum: 62 },
     { key: "completion.tokenHealing", kind: "boolean", default: true },
     { key: "completion.dtype", kind: "string", default: "auto", enum: DTYPES },

@@ -13,7 +13,8 @@ function defaults(): Record<string, unknown> {
         developerId: "",
         completion: {
             enabled: true, backend: "embedded", model: "", url: "", maxTokens: 48, temperature: 0,
-            candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true, dtype: "auto",
+            candidates: 1, debounceMs: 75, proposalChooser: "classifier", classifier: "", proposal: 62, tokenHealing: true,
+            dtype: "auto",
         },
         diagnostics: { enabled: true, model: "", threshold: null, debounceMs: 150 },
     };
@@ -27,7 +28,8 @@ describe("toServerOptions", () => {
             developerId: null,
             completion: {
                 enabled: true, backend: "embedded", model: null, url: null, maxTokens: 48, temperature: 0,
-                candidates: 1, debounceMs: 75, proposal: 62, tokenHealing: true, dtype: "auto",
+                candidates: 1, debounceMs: 75, proposalChooser: "classifier", classifier: null, proposal: 62,
+                tokenHealing: true, dtype: "auto",
             },
             diagnostics: { enabled: true, model: null, threshold: null, debounceMs: 150 },
         });
@@ -108,7 +110,8 @@ describe("the settings table", () => {
         assert.deepEqual(SERVER_SETTINGS.map((s) => s.key), [
             "indexDir", "dataDir", "developerId",
             "completion.enabled", "completion.backend", "completion.model", "completion.url", "completion.maxTokens",
-            "completion.temperature", "completion.candidates", "completion.debounceMs", "completion.proposal",
+            "completion.temperature", "completion.candidates", "completion.debounceMs", "completion.proposalChooser",
+            "completion.classifier", "completion.proposal",
             "completion.tokenHealing", "completion.dtype", "diagnostics.enabled", "diagnostics.model", "diagnostics.threshold",
             "diagnostics.debounceMs",
         ]);

@@ -57,6 +57,8 @@ M.server_schema = t({
     temperature = { kind = "number" },
     candidates = { kind = "integer" },
     debounceMs = { kind = "integer" },
+    proposalChooser = { kind = "string", values = { "classifier", "fixed" } },
+    classifier = { kind = "string" },
     proposal = { kind = "integer" },
     tokenHealing = { kind = "boolean" },
     dtype = { kind = "string", values = { "auto", "float32", "bfloat16", "float16" } },
