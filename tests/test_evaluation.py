@@ -263,16 +263,17 @@ def test_rlpg_h_scores_the_proposal_the_chooser_picks(repo, tiny_model):
     seen = []
 
     def picking(pid):
-        def chooser(hole, applicable):
-            seen.append((hole.line, hole.col, tuple(applicable)))
+        def chooser(hole, proposals):
+            seen.append((hole.line, hole.col, tuple(sorted(p.kind.id for p in proposals))))
             return pid
         return chooser
 
     for pid, solved in ((good, True), (bad, False), (99, False)):  # 99: no such proposal -> in_file
-        [o] = evaluate_repo(repo, model, spec, methods=("in_file", "rlpg_h"), chooser=picking(pid))
+        [o] = evaluate_repo(repo, model, spec, methods=("in_file", "rlpg_h"), choosers={"rlpg_h": picking(pid)})
         assert o.em["rlpg_h"] is solved and o.es["rlpg_h"] == (1.0 if solved else 0.0)
         assert o.solved_by <= {62, pid}  # without oracle & co only in_file and the pick are checked
-    [full] = evaluate_repo(repo, model, spec, methods=("in_file", "rlpg_h", "oracle"), chooser=picking(good))
+    [full] = evaluate_repo(repo, model, spec, methods=("in_file", "rlpg_h", "oracle"),
+                           choosers={"rlpg_h": picking(good)})
     assert full.solved_by == base.solved_by and full.em["rlpg_h"] is True
     assert seen[0] == (6, 25, tuple(base.applicable))
     with pytest.raises(ValueError, match="rlpg_h needs a chooser"):

@@ -100,7 +100,11 @@ def test_a_trained_classifier_ranks_and_the_pipeline_follows(pyrepo, backend, ap
     assert note is None
     hole = hole_at(PATH, (pyrepo.root / PATH).read_text(), LINE, COL)
     assert chooser.ranking(hole)[:2] == first
-    assert chooser(hole, [62, first[1]]) == first[1]  # masked: the best applicable one
+    class Built:  # a build.Proposal as the chooser reads it
+        def __init__(self, pid):
+            self.kind = type("Kind", (), {"id": pid})()
+
+    assert chooser(hole, [Built(62), Built(first[1])]) == first[1]  # masked: the best applicable one
     assert complete(pyrepo, backend, chooser).proposal["id"] == first[0]
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**config, "encoder_layers": 0}))
@@ -160,3 +164,16 @@ def _kind(proposal: int) -> dict:
 
     kind = next(k for k in CATALOG if k.id == proposal)
     return {"source": kind.source, "context_type": kind.context_type}
+
+
+def test_the_server_takes_rlpg_h_classifiers_only(backend, tmp_path):
+    from bowerbird.learners.ppc.encode import fingerprint
+    from bowerbird.learners.ppc.model import PPCConfig, build
+    from bowerbird.learners.ppc.train import save
+
+    dim = int(backend.network.config.hidden_size)
+    folder = save(build(PPCConfig(kind="rlpg_r", dim=dim, hidden=8, heads=2)).eval(), tmp_path / "r",
+                  {"encoder": backend.model, "encoder_fingerprint": fingerprint(backend)})
+    chooser, note = load_chooser(folder, backend)
+    assert chooser is None and "rlpg_r classifier" in note and "too slow per request" in note
+    assert ProposalChooser(folder, backend).kind == "rlpg_r"  # the harness scores it

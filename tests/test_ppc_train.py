@@ -61,10 +61,41 @@ def test_a_checkpoint_round_trips(tmp_path):
         torch.testing.assert_close(loaded(data.holes), model(data.holes))
 
 
-def test_only_rlpg_h_trains_on_hole_vectors_alone():
+def test_rlpg_r_needs_context_vectors():
     data = label_set(records("alpha", 4), KindEncoder())
-    with pytest.raises(ValueError, match="only rlpg_h"):
+    with pytest.raises(ValueError, match="context vectors"):
         fit(data, PPCConfig(kind="rlpg_r", dim=8, heads=2))
+
+
+def test_rlpg_r_learns_from_the_proposals_contexts_what_the_hole_does_not_say():
+    """Every window looks alike; the solving proposal (3 or 5) is the one whose context holds
+    a marker. Only a classifier reading the contexts can tell."""
+    from bowerbird.learners.ppc.model import NUM_PROPOSALS
+
+    def marked(repo, count):
+        out = []
+        for i in range(count):
+            solver = (3, 5)[i % 2]
+            out.append({"repo": f"/src/{repo}", "path": "m.py", "line": i, "col": 0, "target": "x", "window": "C",
+                        "applicable": [3, 5, 62], "solved": [solver]})
+        return out
+
+    def contexts_for(recs):
+        vectors = torch.zeros(len(recs), NUM_PROPOSALS, 8)
+        for i, record in enumerate(recs):
+            vectors[i, 3, 7] = vectors[i, 5, 7] = 0.5  # both have a context
+            vectors[i, record["solved"][0], 6] = 1.0  # the solver's holds the marker
+        return vectors, [r["applicable"] for r in recs]
+
+    data = label_set(marked("alpha", 40) + marked("beta", 20), KindEncoder(), contexts_for=contexts_for)
+    assert data.contexts.shape == (60, NUM_PROPOSALS, 8)
+    training, held = split_by_repo(data, ["beta"])
+    assert held.contexts.shape == (20, NUM_PROPOSALS, 8)
+    config = PPCConfig(kind="rlpg_r", dim=8, hidden=32, heads=2, dropout=0.0)
+    model, _ = fit(training, config, steps=300, lr=1e-2)
+    assert report(model, held, best_single(training))["classifier"] == 1.0
+    blind, _ = fit(training, PPCConfig(kind="rlpg_h", dim=8, hidden=32, dropout=0.0), steps=300, lr=1e-2)
+    assert report(blind, held, best_single(training))["classifier"] == pytest.approx(0.5)  # a coin, at best
 
 
 def test_the_train_command_checks_its_input(tmp_path, capsys):
@@ -160,3 +191,45 @@ def test_the_train_command_cross_validates_without_saving(tmp_path, tiny_model, 
     assert main(base + ["--out", str(tmp_path / "o"), "--encoder-layers", "1"]) == 0
     meta = json.loads((tmp_path / "o" / "config.json").read_text())
     assert meta["encoder_layers"] == 1 and len(meta["encoder_fingerprint"]) == 16
+
+
+def test_rlpg_r_end_to_end_labels_contexts_training_and_the_harness(tmp_path, tiny_model, capsys):
+    """Real labels of two repositories (the tiny model's), RLPG-R trained on the proposals'
+    contexts rebuilt from them, and eval completion scoring its picks as rlpg_r."""
+    import shutil
+    from pathlib import Path
+
+    from bowerbird.cli import main
+    from bowerbird.learners.lm.loading import load_backend
+    from bowerbird.learners.ppc.contexts import ContextVectors, label_contexts
+    from bowerbird.learners.ppc.encode import HiddenStateEncoder
+    from bowerbird.learners.ppc.labels import read_labels
+
+    fixture = Path(__file__).parent / "data" / "pyrepo"
+    for name in ("alpha", "beta"):
+        shutil.copytree(fixture, tmp_path / name)
+    labels = tmp_path / "labels.jsonl"
+    assert main(["train", "ppc-labels", "--repos", str(tmp_path / "alpha"), str(tmp_path / "beta"), "--out", str(labels),
+                 "--holes", "4", "--model", str(tiny_model), "--backend", "transformers", "--json"]) == 0
+    capsys.readouterr()
+    labelled = [r for r in read_labels(labels) if not r.get("skipped")]
+    backend = load_backend("transformers", str(tiny_model), dtype="float32")
+    encoder = HiddenStateEncoder(backend)
+    vectors, applicable = label_contexts(labelled, ContextVectors(encoder), backend.context_tokens)
+    assert applicable == [r["applicable"] for r in labelled]  # rebuilt as labelled
+    for i, record in enumerate(labelled):
+        assert not vectors[i, 62].any()  # in_file has no context
+        assert all(vectors[i, p].any() for p in record["applicable"] if p != 62)
+        assert not any(vectors[i, p].any() for p in range(62) if p not in record["applicable"])
+    out = tmp_path / "ppc-r"
+    assert main(["train", "ppc", "--labels", str(labels), "--kind", "rlpg_r", "--model", str(tiny_model), "--steps", "5",
+                 "--validation", "beta", "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["validation"]["holes"] == len([r for r in labelled if r["repo"].endswith("beta")])
+    assert json.loads((out / "config.json").read_text())["ppc"]["kind"] == "rlpg_r"
+    assert main(["eval", "completion", "--repo", str(fixture), "--holes", "4", "--model", str(tiny_model),
+                 "--ppc", str(out), "--methods", "in_file,rlpg_r", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert list(result["methods"]) == ["in_file", "rlpg_r"] and result["checked"] == "chosen"
+    assert main(["eval", "completion", "--repo", str(fixture), "--ppc", str(out), str(out)]) == 2
+    assert "two rlpg_r classifiers" in capsys.readouterr().err

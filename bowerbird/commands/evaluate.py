@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bowerbird.commands.common import UsageError, add_copy_cache_options, add_dtype_option, add_json_option, copy_cache_options, existing_dir, print_json
 
-METHODS = ("in_file", "random", "retrieval", "fixed_best", "rlpg_h", "oracle")  # learners.lm.evaluate.METHODS, without torch
-CLASSIFIER_METHODS = ("rlpg_h",)  # need --ppc
+METHODS = ("in_file", "random", "retrieval", "fixed_best", "rlpg_h", "rlpg_r", "oracle")  # learners.lm.evaluate.METHODS, without torch
+CLASSIFIER_METHODS = ("rlpg_h", "rlpg_r")  # need --ppc
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,11 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_dtype_option(completion, "float32", " (there the one-pass exact-match check equals greedy decoding "
                                             "on every machine)")
     completion.add_argument("--index-dir", type=Path, default=None)
-    completion.add_argument("--ppc", type=Path, default=None, metavar="DIR",
-                            help="a `train ppc` classifier: adds rlpg_h, the proposal it picks per hole")
+    completion.add_argument("--ppc", type=Path, nargs="+", default=[], metavar="DIR",
+                            help="`train ppc` classifiers (one per kind): each adds its method, rlpg_h or rlpg_r, the "
+                                 "proposal it picks per hole")
     completion.add_argument("--methods", default=None,
-                            help="comma-separated subset (in_file always; default: all, rlpg_h with --ppc); without "
-                                 "random/fixed_best/rlpg_h/oracle only in_file's prompt runs: a quick check of a checkpoint")
+                            help="comma-separated subset (in_file always; default: all, rlpg_h/rlpg_r with --ppc); "
+                                 "without random/fixed_best/oracle only in_file's prompt and the classifiers' picks run: "
+                                 "in_file alone is a quick check of a checkpoint")
     completion.add_argument("--token-healing", action="store_true",
                             help="heal every prompt as the server does (the sweep's exact match then counts healed lines)")
     completion.add_argument("--fim", choices=("auto", "on", "off"), default="auto",
@@ -55,6 +57,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     misuse_model.add_eval_parser(kinds)
 
 
+def _classifier_kinds(folders: list[Path]) -> dict[str, Path]:
+    """kind (rlpg_h / rlpg_r) -> the --ppc folder of that kind; a usage error for a folder that
+    is not a classifier, or two of one kind."""
+    import json
+
+    kinds: dict[str, Path] = {}
+    for folder in folders:
+        try:
+            kind = json.loads((folder / "config.json").read_text())["ppc"]["kind"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UsageError(f"--ppc {folder}: not a `train ppc` folder (no readable config.json)") from None
+        if kind in kinds:
+            raise UsageError(f"--ppc: two {kind} classifiers ({kinds[kind]}, {folder}); give one of each kind")
+        kinds[kind] = folder
+    return kinds
+
+
 def run(args: argparse.Namespace) -> int:
     import random
 
@@ -71,29 +90,28 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--holes must be at least 2")
     if args.fixed_best is not None and not 0 <= args.fixed_best <= 62:
         raise UsageError("--fixed-best must be a proposal id from 0 to 62")
+    classifiers = _classifier_kinds(args.ppc)
     asked = args.methods.split(",") if args.methods else [m for m in METHODS
-                                                          if m not in CLASSIFIER_METHODS or args.ppc is not None]
+                                                          if m not in CLASSIFIER_METHODS or m in classifiers]
     methods = tuple(m for m in METHODS if m in {"in_file", *asked})
     unknown = set(asked) - set(METHODS)
     if unknown:
         raise UsageError(f"--methods: unknown {', '.join(sorted(unknown))} (choose from {', '.join(METHODS)})")
-    if "rlpg_h" in methods and args.ppc is None:
-        raise UsageError("--methods rlpg_h needs --ppc DIR (a classifier trained by `train ppc`)")
-    if args.ppc is not None and not (args.ppc / "config.json").is_file():
-        raise UsageError(f"--ppc {args.ppc}: not a `train ppc` folder (no config.json)")
+    for method in (m for m in methods if m in CLASSIFIER_METHODS and m not in classifiers):
+        raise UsageError(f"--methods {method} needs --ppc DIR (a {method} classifier trained by `train ppc`)")
     try:
         backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device, dtype=args.dtype,
                                fim={"auto": None, "on": True, "off": False}[args.fim])
     except BackendUnavailable as error:
         raise UsageError(str(error)) from None
-    chooser = None
-    if "rlpg_h" in methods:
+    choosers = {}
+    for method in (m for m in methods if m in CLASSIFIER_METHODS):
         from bowerbird.learners.ppc.choose import ProposalChooser
 
         try:
-            chooser = ProposalChooser(args.ppc, backend)
+            choosers[method] = ProposalChooser(classifiers[method], backend)
         except (OSError, ValueError, KeyError) as error:
-            raise UsageError(f"--ppc {args.ppc}: {error}") from None
+            raise UsageError(f"--ppc {classifiers[method]}: {error}") from None
     weight, memory, written = copy_cache_options(args)
     if (weight, memory, written) != (None, None, None):
         if not hasattr(backend, "copy_weight"):
@@ -110,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
             random.Random(args.seed).shuffle(drawn)
             progress = ProgressLine(f"evaluating {root.name}")
             outcomes = evaluate_repo(RepoView(store), backend, drawn[: args.holes], args.seed, progress, methods,
-                                     healing=args.token_healing, chooser=chooser)
+                                     healing=args.token_healing, choosers=choosers)
             progress.close()
         finally:
             store.close()

@@ -5,8 +5,9 @@ for each hole, which applicable proposals make the configured model write the re
 exactly. Resumable: holes already in the labels file are kept, so a stopped run is continued by
 running the same command again.
 
-`bowerbird train ppc --labels FILE... --out DIR`: train RLPG-H on them (learners/ppc/train.py),
-validated on repositories no training hole came from. `--cross-validate` (no --out) measures
+`bowerbird train ppc --labels FILE... --out DIR`: train RLPG-H (or `--kind rlpg_r`, which also
+reads each applicable proposal's context, rebuilt from the labelled repositories) on them
+(learners/ppc/train.py), validated on repositories no training hole came from. `--cross-validate` (no --out) measures
 instead: each repository in turn is left out of training and scored, pooled over all holes.
 `--encoder-layers K` encodes with the code model's first K blocks (0: its embeddings).
 """
@@ -40,12 +41,15 @@ def add_labels_parser(kinds: argparse._SubParsersAction) -> None:
 
 
 def add_train_parser(kinds: argparse._SubParsersAction) -> None:
-    parser = kinds.add_parser("ppc", help="train the prompt proposal classifier (RLPG-H) on labels",
+    parser = kinds.add_parser("ppc", help="train a prompt proposal classifier (RLPG-H or RLPG-R) on labels",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", type=Path, nargs="+", required=True, help="files written by `train ppc-labels`")
     parser.add_argument("--out", type=Path, default=None, help="the classifier's folder (config.json, model.safetensors)")
     parser.add_argument("--cross-validate", action="store_true",
                         help="leave each repository out in turn and report the pooled success rates (saves nothing)")
+    parser.add_argument("--kind", choices=("rlpg_h", "rlpg_r"), default="rlpg_h",
+                        help="rlpg_h: the hole's window alone (what the server runs); rlpg_r: the window attends over "
+                             "the proposals' contexts (their repositories must be where the labels say)")
     parser.add_argument("--encoder-layers", type=int, default=None, metavar="K",
                         help="encode with the states after the code model's first K blocks (default: all; 0: embeddings)")
     parser.add_argument("--validation", default=None, metavar="NAME,...",
@@ -93,8 +97,19 @@ def run_train(args: argparse.Namespace) -> int:
         encoder = HiddenStateEncoder(backend, layers=args.encoder_layers)
     except ValueError as error:
         raise UsageError(f"--encoder-layers: {error}") from None
-    data = label_set(records, encoder)
-    config = PPCConfig(kind="rlpg_h", dim=encoder.dim, hidden=args.hidden)
+    contexts_for = None
+    if args.kind == "rlpg_r":
+        from bowerbird.learners.ppc.contexts import ContextVectors, label_contexts
+
+        def contexts_for(labelled):
+            progress = ProgressLine("encoding the proposals' contexts")
+            try:
+                return label_contexts(labelled, ContextVectors(encoder), backend.context_tokens, progress)
+            finally:
+                progress.close()
+
+    data = label_set(records, encoder, contexts_for)
+    config = PPCConfig(kind=args.kind, dim=encoder.dim, hidden=args.hidden)
     if args.cross_validate:
         return _report_cross_validation(args, cross_validate(data, config, steps=args.steps, lr=args.lr, seed=args.seed))
     training, held = split_by_repo(data, validation)
@@ -103,7 +118,7 @@ def run_train(args: argparse.Namespace) -> int:
         steps, step_scores = choose_steps(training, config, lr=args.lr, seed=args.seed)
     else:
         steps = int(args.steps)
-    progress = ProgressLine("training RLPG-H")
+    progress = ProgressLine(f"training {args.kind}")
     model, curve = fit(training, config, steps=steps, lr=args.lr, seed=args.seed, progress=progress)
     progress.close()
     fixed = best_single(training)

@@ -10,8 +10,8 @@ space aside) and edit similarity (1 - normalised Levenshtein):
   on the other), or one chosen elsewhere (RLPG: on the training data);
 - retrieval: RepoCoder-style sliding windows (20 lines, stride 10) of the other files, ranked
   by Jaccard similarity with the 20 lines before the hole;
-- rlpg_h: the proposal a trained prompt proposal classifier picks for the hole (learners/ppc),
-  when one is given;
+- rlpg_h / rlpg_r: the proposal a trained prompt proposal classifier of that kind picks for the
+  hole (learners/ppc), when one is given;
 - oracle: solved if any proposal's prompt solves it (the upper bound).
 
 Token healing (backends that support it) is measured apart, as the server uses it: in_file's
@@ -36,8 +36,9 @@ from bowerbird.analysis.proposals.catalog import IN_FILE
 from bowerbird.learners.lm.backend import GenerationRequest
 from bowerbird.learners.lm.prompt import compose, compose_proposal
 
-METHODS = ("in_file", "random", "retrieval", "fixed_best", "rlpg_h", "oracle")
-BASE_METHODS = tuple(m for m in METHODS if m != "rlpg_h")  # those that need no trained classifier
+CLASSIFIER_METHODS = ("rlpg_h", "rlpg_r")  # each needs a trained classifier of its kind
+METHODS = ("in_file", "random", "retrieval", "fixed_best", *CLASSIFIER_METHODS, "oracle")
+BASE_METHODS = tuple(m for m in METHODS if m not in CLASSIFIER_METHODS)
 IN_FILE_ID = 62  # the catalog's in_file entry: the baseline, never fixed_best's choice
 MAX_TARGET_TOKENS = 32
 WINDOW, STRIDE = 20, 10
@@ -298,19 +299,24 @@ def check_proposals(backend, swept: ProposalSweep, ids) -> None:
 
 
 def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None,
-                  methods: tuple[str, ...] = BASE_METHODS, healing: bool = False, chooser=None) -> list[HoleOutcome]:
+                  methods: tuple[str, ...] = BASE_METHODS, healing: bool = False,
+                  choosers: dict | None = None) -> list[HoleOutcome]:
     """Score every hole of `holes` (dicts of `extract_holes`) with every proposal and method.
     Without random, fixed_best and oracle among `methods`, only in_file's prompt is run, and
-    rlpg_h's pick (all proposals are built for the classifier to choose among). With
-    `healing` (and a backend that heals), every prompt is healed as the server's are. `chooser`
-    (with rlpg_h among `methods`): (hole, applicable proposal ids) -> the id a classifier picks."""
+    the classifiers' picks (all proposals are built for them to choose among). With
+    `healing` (and a backend that heals), every prompt is healed as the server's are.
+    `choosers` (for rlpg_h / rlpg_r among `methods`): method -> a callable (hole, the applicable
+    proposals: build.Proposal, in_file among them) -> the id that classifier picks."""
     unknown = set(methods) - set(METHODS)
     if unknown or "in_file" not in methods:
         raise ValueError(f"methods must include in_file and come from {METHODS} (got {sorted(methods)})")
-    if "rlpg_h" in methods and chooser is None:
-        raise ValueError("rlpg_h needs a chooser (a trained prompt proposal classifier)")
+    classifiers = [m for m in CLASSIFIER_METHODS if m in methods]
+    choosers = choosers or {}
+    for method in classifiers:
+        if method not in choosers:
+            raise ValueError(f"{method} needs a chooser (a trained prompt proposal classifier)")
     sweep = bool({"random", "fixed_best", "oracle"} & set(methods))  # every proposal checked
-    build_all = sweep or "rlpg_h" in methods
+    build_all = sweep or bool(classifiers)
     heal_prompts = healing and getattr(backend, "healing", False)
     rng = random.Random(seed)
     store_paths = sorted(repo.store.files())
@@ -326,11 +332,11 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
         if swept is None:
             continue
         hole, target, new_tokens, composed = swept.hole, swept.target, swept.new_tokens, swept.composed
-        picked = None
-        if "rlpg_h" in methods:
-            picked = chooser(hole, sorted(composed))
-            picked = picked if picked in composed else swept.in_file_id
-        check_proposals(backend, swept, composed if sweep else {swept.in_file_id, *([picked] if picked is not None else [])})
+        picks = {}
+        for method in classifiers:
+            pick = choosers[method](hole, swept.proposals)
+            picks[method] = pick if pick in composed else swept.in_file_id
+        check_proposals(backend, swept, composed if sweep else {swept.in_file_id, *picks.values()})
         header, suffix = swept.header, swept.suffix
         prompts = {pid: c.text for pid, c in composed.items()}
         heals = {pid: c.heal for pid, c in composed.items()}
@@ -349,10 +355,10 @@ def evaluate_repo(repo, backend, holes: list[dict], seed: int = 0, progress=None
             outcome.em["oracle"] = bool(outcome.solved_by)
             outcome.es["random"] = edit_similarity(greedy_line(backend, prompts[random_id], new_tokens, heals[random_id], memories[random_id]).rstrip(),
                                                    target.rstrip())
-        if picked is not None:
-            outcome.em["rlpg_h"] = picked in outcome.solved_by
-            outcome.es["rlpg_h"] = edit_similarity(greedy_line(backend, prompts[picked], new_tokens, heals[picked],
-                                                               memories[picked]).rstrip(), target.rstrip())
+        for method, picked in picks.items():
+            outcome.em[method] = picked in outcome.solved_by
+            outcome.es[method] = edit_similarity(greedy_line(backend, prompts[picked], new_tokens, heals[picked],
+                                                             memories[picked]).rstrip(), target.rstrip())
         if "retrieval" in methods:
             retrieval = compose(backend, windows.context(hole, backend.context_tokens // 2, backend.counter),
                                 header, hole.prefix, suffix, new_tokens, heal=heal_prompts)
@@ -409,7 +415,7 @@ def summarise(outcomes: list[HoleOutcome], backend, seed: int = 0, bootstrap: in
                "evaluation_wins": {str(pid): n for pid, n in Counter(p for o in evaluation for p in o.solved_by).most_common()},
                "methods": results,
                # solved_by lists every proposal that solves a hole, or only those checked (in_file,
-               # rlpg_h's pick) when no method needs them all
+               # the classifiers' picks) when no method needs them all
                "checked": "all" if {"random", "fixed_best", "oracle"} & set(methods) else "chosen",
                # per scored hole, so that runs on the same holes can be compared hole by hole
                "scored": [{"path": o.path, "line": o.line, "col": o.col, "target": o.target,

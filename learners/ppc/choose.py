@@ -31,8 +31,9 @@ def shipped_folder() -> Path:
 
 
 class ProposalChooser:
-    """`ranking(hole)`: every proposal id, the classifier's best first; `chooser(hole,
-    applicable ids)`: the applicable one it ranks first."""
+    """`chooser(hole, proposals)`: of the applicable proposals (build.Proposal, in_file among
+    them), the id the classifier ranks first. `ranking(hole)` (RLPG-H, which reads no
+    proposal): every proposal id, best first, before any proposal is built."""
 
     def __init__(self, folder: Path, backend, strict: bool = False):
         from .encode import HiddenStateEncoder, fingerprint
@@ -44,8 +45,7 @@ class ProposalChooser:
         if getattr(backend, "network", None) is None:
             raise ChooserUnavailable(f"the {getattr(backend, 'name', 'served')} backend has no local network to encode holes")
         self.model, meta = load(folder)
-        if meta["ppc"]["kind"] != "rlpg_h":
-            raise ChooserUnavailable(f"a {meta['ppc']['kind']} classifier needs the proposals' context vectors per request")
+        self.kind = meta["ppc"]["kind"]
         self.fixed = int(meta.get("report", {}).get("training", {}).get("fixed_best_id", 62))
         trained_on, here = meta.get("encoder_fingerprint"), fingerprint(backend)
         if trained_on != here:
@@ -57,29 +57,45 @@ class ProposalChooser:
         self.encoder = HiddenStateEncoder(backend, layers=meta.get("encoder_layers"))
         if self.encoder.dim != meta["ppc"]["dim"]:
             raise ChooserUnavailable(f"trained on {meta['ppc']['dim']}-wide vectors; this encoder's are {self.encoder.dim}")
+        self.contexts = None
+        if self.kind == "rlpg_r":
+            from .contexts import ContextVectors
+
+            self.contexts = ContextVectors(self.encoder)
         self.folder = folder
 
-    def scores(self, hole):
-        """The classifier's logit per proposal id, [proposals]."""
+    def scores(self, hole, proposals=None):
+        """The classifier's logit per proposal id, [proposals]; RLPG-R needs the applicable
+        `proposals` (their contexts)."""
         import torch
 
         vector = self.encoder.encode([hole_window(hole.prefix, hole.after)])
+        contexts = mask = None
+        if self.contexts is not None:
+            if proposals is None:
+                raise ValueError("an rlpg_r classifier scores the applicable proposals' contexts: build them first")
+            contexts = self.contexts.matrix(proposals)[None]
+            mask = proposal_mask([[p.kind.id for p in proposals]])
         with torch.no_grad():
-            return self.model(vector, None, None)[0]
+            return self.model(vector, contexts, mask)[0]
 
     def ranking(self, hole) -> list[int]:
         return self.scores(hole).argsort(descending=True, stable=True).tolist()
 
-    def __call__(self, hole, applicable: list[int]) -> int:
-        mask = proposal_mask([applicable])
-        return int(choose(self.scores(hole)[None], mask)[0])
+    def __call__(self, hole, proposals) -> int:
+        mask = proposal_mask([[p.kind.id for p in proposals]])
+        return int(choose(self.scores(hole, proposals)[None], mask)[0])
 
 
 def load_chooser(folder: str | Path | None, backend) -> tuple[ProposalChooser | None, str | None]:
     """The server's chooser: `folder` (None: the shipped classifier) for `backend`; (None, why)
     when there is none to use, and the server keeps its fixed proposal."""
     try:
-        return ProposalChooser(Path(folder).expanduser() if folder else shipped_folder(), backend, strict=True), None
+        chooser = ProposalChooser(Path(folder).expanduser() if folder else shipped_folder(), backend, strict=True)
+        if chooser.kind != "rlpg_h":
+            return None, (f"{chooser.folder} is an {chooser.kind} classifier: it encodes every proposal's context, "
+                          "too slow per request; the server uses RLPG-H classifiers")
+        return chooser, None
     except ChooserUnavailable as error:
         return None, str(error)
     except Exception as error:  # a damaged checkpoint (safetensors, json and torch each fail their own way)

@@ -1,6 +1,7 @@
 """Train a prompt proposal classifier on labels (labels.py), validated on other repositories.
 
-The hole vectors come from the frozen encoder (encode.py) over each label's window. Training is
+The hole vectors come from the frozen encoder (encode.py) over each label's window; RLPG-R also
+reads each applicable proposal's context vector (contexts.py). Training is
 full-batch Adam on the masked loss (a few thousand holes fit in memory at once). Validation
 holes come from repositories that no training hole came from, as RLPG splits by repository;
 the report compares, on them, the classifier's choice with in_file, the proposal that is best
@@ -32,21 +33,31 @@ class LabelSet:
     labels: torch.Tensor  # [N, P] bool: the proposal's prompt solves the hole
     applicable: torch.Tensor  # [N, P] bool
     repos: list[str]  # each hole's repository
+    contexts: torch.Tensor | None = None  # [N, P, dim] proposal context vectors (RLPG-R), zeros where absent
 
     def subset(self, keep: list[int]) -> LabelSet:
-        return LabelSet(self.holes[keep], self.labels[keep], self.applicable[keep], [self.repos[i] for i in keep])
+        return LabelSet(self.holes[keep], self.labels[keep], self.applicable[keep], [self.repos[i] for i in keep],
+                        None if self.contexts is None else self.contexts[keep])
+
+    def logits(self, model) -> torch.Tensor:
+        return model(self.holes, self.contexts, self.applicable)
 
     def __len__(self) -> int:
         return len(self.repos)
 
 
-def label_set(records: list[dict], encoder) -> LabelSet:
-    """The labelled holes of `records` (skipped ones left out), windows encoded."""
+def label_set(records: list[dict], encoder, contexts_for=None) -> LabelSet:
+    """The labelled holes of `records` (skipped ones left out), windows encoded. `contexts_for`
+    (RLPG-R): records -> (context vectors, applicable ids as rebuilt), contexts.label_contexts."""
     records = [r for r in records if not r.get("skipped")]
-    applicable = proposal_mask([r["applicable"] for r in records])
+    contexts = None
+    rows = [r["applicable"] for r in records]
+    if contexts_for is not None:
+        contexts, rows = contexts_for(records)
+    applicable = proposal_mask(rows)
     labels = proposal_mask([r["solved"] for r in records])
     holes = encoder.encode([r["window"] for r in records]) if records else torch.zeros(0, encoder.dim)
-    return LabelSet(holes, labels & applicable, applicable, [r["repo"] for r in records])
+    return LabelSet(holes, labels & applicable, applicable, [r["repo"] for r in records], contexts)
 
 
 def split_by_repo(data: LabelSet, validation: list[str]) -> tuple[LabelSet, LabelSet]:
@@ -60,17 +71,17 @@ def split_by_repo(data: LabelSet, validation: list[str]) -> tuple[LabelSet, Labe
 
 def fit(data: LabelSet, config: PPCConfig, steps: int = 500, lr: float = 3e-3, weight_decay: float = 1e-4,
         seed: int = 0, progress=None) -> tuple[torch.nn.Module, list[dict]]:
-    """Full-batch training of RLPG-H (hole vectors only); returns the model (in eval mode) and
+    """Full-batch training (RLPG-R needs `data.contexts`); returns the model (in eval mode) and
     the loss curve."""
-    if config.kind != "rlpg_h":
-        raise ValueError(f"{config.kind}: only rlpg_h trains here so far (RLPG-R also needs the proposals' context vectors)")
+    if config.kind == "rlpg_r" and data.contexts is None:
+        raise ValueError("rlpg_r trains on the proposals' context vectors: build the label set with contexts")
     torch.manual_seed(seed)
     model = build(config)
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     curve = []
     for step in range(1, steps + 1):
         model.train()
-        loss = masked_loss(model(data.holes, None, data.applicable), data.labels, data.applicable)
+        loss = masked_loss(data.logits(model), data.labels, data.applicable)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -138,7 +149,7 @@ def report(model, data: LabelSet, fixed: int) -> dict:
     if not len(data):
         return {"holes": 0}
     with torch.no_grad():
-        picked = choose(model(data.holes, None, data.applicable), data.applicable)
+        picked = choose(data.logits(model), data.applicable)
     rows = torch.arange(len(data))
     fixed_ids = torch.where(data.applicable[:, fixed], fixed, IN_FILE_ID)
     rates = {
