@@ -233,3 +233,37 @@ def test_rlpg_r_end_to_end_labels_contexts_training_and_the_harness(tmp_path, ti
     assert list(result["methods"]) == ["in_file", "rlpg_r"] and result["checked"] == "chosen"
     assert main(["eval", "completion", "--repo", str(fixture), "--ppc", str(out), str(out)]) == 2
     assert "two rlpg_r classifiers" in capsys.readouterr().err
+
+
+def test_ship_ppc_copies_the_classifier_with_a_card_of_its_held_out_table(tmp_path, tiny_model, capsys):
+    from bowerbird.cli import main
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("".join(json.dumps(r) + "\n" for r in records("alpha", 12) + records("beta", 6)))
+    run = tmp_path / "run"
+    assert main(["train", "ppc", "--labels", str(labels), "--out", str(run), "--model", str(tiny_model),
+                 "--steps", "5", "--json"]) == 0
+    capsys.readouterr()
+
+    def report(repo, holes, in_file, rlpg_h):
+        path = tmp_path / f"{repo}.json"
+        path.write_text(json.dumps({"repo": f"/lib/{repo}", "holes": holes, "methods": {
+            "in_file": {"em": in_file}, "rlpg_h": {"em": rlpg_h}, "oracle": {"em": 0.5}}}))
+        return str(path)
+
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Limits\n\nA note.\n")
+    out = tmp_path / "shipped"
+    assert main(["train", "ship-ppc", "--run", str(run), "--to", str(out), "--notes", str(notes),
+                 "--eval", report("email", 50, 0.2, 0.24), report("json", 50, 0.3, 0.3)]) == 0
+    assert (out / "model.safetensors").read_bytes() == (run / "model.safetensors").read_bytes()
+    card = (out / "MODEL_CARD.md").read_text()
+    assert "| email | 50 | 20.0% | 24.0% | 50.0% |" in card
+    assert "| **all (pooled)** | 100 | **25.0%** | **27.0%** (+8.0%) | **50.0%** (+100.0%) |" in card
+    assert "validation repositories | 6 holes" in card and card.endswith("A note.\n")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"repo": "/lib/x", "holes": 5, "methods": {"in_file": {"em": 0.1}}}))
+    assert main(["train", "ship-ppc", "--run", str(run), "--to", str(out), "--eval", str(bad)]) == 2
+    assert "has no rlpg_h" in capsys.readouterr().err
+    assert main(["train", "ship-ppc", "--run", str(tmp_path), "--to", str(out)]) == 2
+    assert "not a `train ppc --out DIR` folder" in capsys.readouterr().err

@@ -65,6 +65,48 @@ def add_train_parser(kinds: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run_train)
 
 
+def add_ship_parser(kinds: argparse._SubParsersAction) -> None:
+    parser = kinds.add_parser("ship-ppc", help="make a trained proposal classifier the server's default",
+                              description="Copy a `train ppc --out DIR` classifier to learners/checkpoints/ppc with its "
+                                          "MODEL_CARD.md: what it is, its labels and training, its validation report, "
+                                          "and a held-out table from `eval completion --ppc DIR --json` reports (one "
+                                          "per package, pooled).")  # fmt: skip
+    parser.add_argument("--run", dest="run_dir", type=Path, required=True, help="a `train ppc --out DIR` folder")
+    parser.add_argument("--eval", dest="evaluations", type=Path, nargs="*", default=[],
+                        help="`eval completion --ppc DIR --json` reports of this classifier, one per package")
+    parser.add_argument("--notes", type=Path, default=None, help="a Markdown file appended to the card")
+    parser.add_argument("--to", type=Path, default=None, help="another destination folder (default: the package's)")
+    parser.set_defaults(run=run_ship)
+
+
+def run_ship(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from bowerbird.learners.ppc.choose import shipped_folder
+    from bowerbird.learners.ppc.model_card import ShipError, ship
+
+    reports = []
+    for path in args.evaluations:
+        try:
+            reports.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as error:
+            raise UsageError(f"--eval {path}: {error}") from None
+    notes = ""
+    if args.notes is not None:
+        try:
+            notes = "\n" + args.notes.read_text()
+        except OSError as error:
+            raise UsageError(f"--notes {args.notes}: {error}") from None
+    destination = args.to or shipped_folder()
+    try:
+        ship(args.run_dir, destination, reports, notes)
+    except ShipError as error:
+        raise UsageError(str(error)) from None
+    print(f"shipped {args.run_dir} to {destination}", file=sys.stderr)
+    return 0
+
+
 def run_train(args: argparse.Namespace) -> int:
     from bowerbird.learners.lm.loading import BackendUnavailable, load_backend
     from bowerbird.learners.ppc.encode import HiddenStateEncoder, fingerprint

@@ -66,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lm_data.add_bundle_parser(kinds)
     ppc.add_labels_parser(kinds)
     ppc.add_train_parser(kinds)
+    ppc.add_ship_parser(kinds)
     gfsa.add_train_parser(kinds)
     gfsa.add_ship_parser(kinds)
     misuse.add_train_parser(kinds)
