@@ -9,7 +9,8 @@ and the server's own stage breakdown (from `bowerbird.status`). Debounce is set 
 figures are the server's work alone (the configured debounce adds to them in an editor).
 Targets: context + prompt <= 10 ms p95; end to end <= 250 ms p95 with a small local model.
 The model defaults to the embedded one; benchmarks/make_latency_model.py builds a same-size
-random stand-in for other shapes.
+random stand-in for other shapes. `--proposal-chooser fixed` measures the server without the
+proposal classifier (in-file context, proposal 62); `--classifier DIR` uses another one.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ async def run(args: argparse.Namespace) -> dict:
             capabilities=types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=False)),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options={"indexDir": index_dir, "dataDir": str(Path(temp) / "data"), "completion": {
-                "backend": "transformers", "model": str(args.model), "debounceMs": 0, "maxTokens": args.max_tokens},
+                "backend": "transformers", "model": str(args.model), "debounceMs": 0, "maxTokens": args.max_tokens,
+                "proposalChooser": args.proposal_chooser, "classifier": args.classifier},
                 "diagnostics": {"enabled": not args.no_diagnostics}},
         ))
         client.initialized(types.InitializedParams())
@@ -104,6 +106,7 @@ async def run(args: argparse.Namespace) -> dict:
         "benchmark": "bench_latency",
         "environment": environment(),
         "model": str(args.model),
+        "proposal_classifier": status["proposal_classifier"],
         "requests": answered, "empty_answers": empty, "cancelled_in_bursts": cancelled,
         "end_to_end_ms": {"p50": round(percentile(e2e, 50), 1), "p95": round(percentile(e2e, 95), 1), "max": round(e2e[-1], 1)},
         "server_stages_ms": stages,
@@ -120,6 +123,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="a local causal LM folder (default: the embedded model)")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--proposal-chooser", choices=("classifier", "fixed"), default="classifier")
+    parser.add_argument("--classifier", default=None, help="a `train ppc` folder (default: the shipped one)")
     parser.add_argument("--burst-every", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
