@@ -151,6 +151,7 @@ def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, ca
     report = json.loads(capsys.readouterr().out)
     assert report["model"]["loads"] is True and report["model"]["fim"] == "starcoder"
     assert report["model"]["test_completion"]["ms"] >= 0
+    assert report["proposal_classifier"]["loaded"] is False and report["proposal_classifier"]["note"]  # not its model
     assert report["problems"] == [f"{tmp_path / 'repo'} is not indexed yet: run `bowerbird index {tmp_path / 'repo'}` (the server also does it)"]
     assert main(["index", str(tmp_path / "repo"), "--index-dir", str(tmp_path / "i")]) == 0
     capsys.readouterr()

@@ -88,6 +88,11 @@ def run(args: argparse.Namespace) -> int:
                                         "ms": round((time.perf_counter() - started) * 1000)}
         except Exception as error:  # report, do not crash: this is the diagnosis tool
             problems.append(f"the model loaded but a test completion failed: {error}")
+        from bowerbird.learners.ppc.choose import load_chooser
+
+        chooser, note = load_chooser(None, backend)  # not a problem: completions then use the fixed proposal
+        report["proposal_classifier"] = {"loaded": chooser is not None,
+                                         "folder": str(chooser.folder) if chooser else None, "note": note}
     report["problems"] = problems
     if args.json:
         print_json(report)
@@ -111,6 +116,10 @@ def _print(report: dict) -> None:
             print(f"test completion: {probe['prompt']!r} -> {probe['text']!r} in {probe['ms']} ms")
     else:
         print(f"model: none ({model['backend']})")
+    classifier = report.get("proposal_classifier")
+    if classifier:
+        print(f"proposal classifier: {classifier['folder']}" if classifier["loaded"]
+              else f"proposal classifier: none, completions use the fixed proposal ({classifier['note']})")
     print("problems:" if report["problems"] else "no problems found")
     for problem in report["problems"]:
         print(f"  - {problem}")
