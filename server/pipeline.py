@@ -3,7 +3,8 @@ candidates -> post-processing -> ranking. The server and `bowerbird complete` sh
 
 The proposal is the classifier's choice when the pipeline has a chooser (learners/ppc) and the
 repository's index is built: the applicable proposal it ranks first, found by building its
-first few picks (almost always one applies) and all of them only when none does. Otherwise,
+first few picks one by one (almost always the first applies) and all of them only when none
+does. Otherwise,
 or when the chooser fails, it is the fixed proposal of the options (in_file where that one
 does not apply). The completion says which (`proposal.chosen_by`).
 """
@@ -150,11 +151,12 @@ class Pipeline:
         return built.get(self.options.proposal) or next(p for p in built.values() if p.kind.source == IN_FILE)
 
     def _classifier_pick(self, hole, ranking: list[int]) -> Proposal:
-        """The applicable proposal ranked first (in_file always applies)."""
-        first = ranking[:TRY_FIRST]
-        built = self._build(hole, first)
-        hit = next((built[i] for i in first if i in built), None)
-        if hit is not None:
-            return hit
+        """The applicable proposal ranked first (in_file always applies). Its first picks are
+        built one at a time: the first usually applies, and a post-lines pick (the classifier's
+        most frequent) needs neither the document's parse nor the other files."""
+        for pid in ranking[:TRY_FIRST]:
+            built = self._build(hole, {pid})
+            if pid in built:
+                return built[pid]
         built = self._build(hole, ranking)
         return next(built[i] for i in ranking if i in built)

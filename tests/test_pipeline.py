@@ -159,6 +159,7 @@ def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, ca
     report = json.loads(capsys.readouterr().out)
     assert report["index"]["exists"] is True
     assert report["problems"] == [] and report["model"]["name"].endswith("code-lm")
+    assert report["proposal_classifier"]["loaded"] is True  # the shipped classifier is the embedded model's
 
 
 def test_token_healing_can_be_turned_off(pyrepo, backend):

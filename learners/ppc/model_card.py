@@ -57,7 +57,8 @@ def card_text(meta: dict, reports: Sequence[dict], notes: str) -> str:
     ppc, report = meta["ppc"], meta.get("report", {})
     layers = meta.get("encoder_layers")
     encoder = "its last hidden states" if layers is None else (
-        "its token and position embeddings" if layers == 0 else f"its states after {layers} blocks")
+        "its token and position embeddings" if layers == 0 else
+        f"its states after its first {'block' if layers == 1 else f'{layers} blocks'} (final layer norm applied)")
     validation, training = report.get("validation", {}), report.get("training", {})
 
     def rates(part: dict) -> str:
@@ -76,7 +77,7 @@ its choice per request (`completion.proposalChooser: classifier`).
 |---|---|
 | kind | {ppc['kind']}: the hole's window (two lines before, the line up to the cursor, two lines after) -> MLP ({ppc['hidden']} wide) -> one logit per proposal; non-applicable proposals masked |
 | encoder | the code model `{Path(str(meta.get('encoder'))).name}` (weights fingerprint `{meta.get('encoder_fingerprint')}`), mean of {encoder} over the window's tokens |
-| parameters | {sum(_count(shape) for shape in _shapes(meta))} |
+| parameters | {sum(_count(shape) for shape in _shapes(meta)):,} |
 | labels | training repositories: {', '.join(report.get('training_repos', [])) or '—'}; validation: {', '.join(report.get('validation_repos', [])) or '—'} |
 | training | {report.get('steps', '?')} full-batch AdamW steps on the masked binary cross-entropy |
 | on its training holes | {rates(training)} |
