@@ -177,3 +177,25 @@ def test_the_server_takes_rlpg_h_classifiers_only(backend, tmp_path):
     chooser, note = load_chooser(folder, backend)
     assert chooser is None and "rlpg_r classifier" in note and "too slow per request" in note
     assert ProposalChooser(folder, backend).kind == "rlpg_r"  # the harness scores it
+
+
+def test_the_server_reloads_only_the_classifier_when_only_its_options_change(monkeypatch, backend, tmp_path):
+    import dataclasses
+
+    from bowerbird.server.models import Models
+
+    loads = []
+    monkeypatch.setattr("bowerbird.learners.lm.loading.load_backend", lambda *a, **k: loads.append(a) or backend)
+    models = Models()
+    folder = build_tiny_classifier(tmp_path / "ppc", backend, [3])
+    options = CompletionOptions(backend="transformers", model="tiny", classifier=str(folder))
+    assert models.needs_load(options) and models.load(options) is None
+    assert models.chooser is not None and models.chooser_note is None and len(loads) == 1
+    fixed = dataclasses.replace(options, proposal_chooser="fixed")
+    assert models.needs_load(fixed)
+    models.load(fixed)
+    assert models.chooser is None and models.chooser_note == "the proposal chooser is set to fixed"
+    missing = dataclasses.replace(options, classifier=str(tmp_path / "gone"))
+    models.load(missing)
+    assert models.chooser is None and "no proposal classifier" in models.chooser_note
+    assert len(loads) == 1 and not models.needs_load(missing)  # the model itself never reloaded

@@ -87,3 +87,16 @@ def test_bad_diagnostics_options_are_reported_and_defaulted():
         assert parse_options({"diagnostics": {"debounceMs": bad}})[1] == [f"diagnostics.debounceMs: invalid value {bad!r}; using 150"]
     assert parse_options({"diagnostics": {"model": 3}})[1] == ["diagnostics.model: invalid value 3; using None"]
     assert parse_options({"diagnostics": "off"})[1] == ["diagnostics: expected an object, got 'off'; using defaults"]
+
+
+def test_proposal_chooser_options_are_read_and_checked():
+    options, problems = parse_options({"completion": {"proposalChooser": "fixed", "classifier": "/models/ppc"}})
+    assert (options.completion.proposal_chooser, options.completion.classifier) == ("fixed", "/models/ppc")
+    assert problems == []
+    options, problems = parse_options({"completion": {"proposalChooser": "magic", "classifier": "  ", "proposal": 63}})
+    assert options.completion == CompletionOptions()
+    assert problems == [
+        "completion.proposalChooser: invalid value 'magic'; using 'classifier'",
+        "completion.classifier: invalid value '  '; using None",
+        "completion.proposal: invalid value 63; using 62",
+    ]
