@@ -97,8 +97,9 @@ def run(args: argparse.Namespace) -> int:
     unknown = set(asked) - set(METHODS)
     if unknown:
         raise UsageError(f"--methods: unknown {', '.join(sorted(unknown))} (choose from {', '.join(METHODS)})")
-    for method in (m for m in methods if m in CLASSIFIER_METHODS and m not in classifiers):
-        raise UsageError(f"--methods {method} needs --ppc DIR (a {method} classifier trained by `train ppc`)")
+    unserved = [m for m in methods if m in CLASSIFIER_METHODS and m not in classifiers]
+    if unserved:
+        raise UsageError(f"--methods {unserved[0]} needs --ppc DIR (a {unserved[0]} classifier trained by `train ppc`)")
     try:
         backend = load_backend("transformers" if args.model else "embedded", args.model, device=args.device, dtype=args.dtype,
                                fim={"auto": None, "on": True, "off": False}[args.fim])

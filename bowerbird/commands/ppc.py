@@ -80,24 +80,13 @@ def add_ship_parser(kinds: argparse._SubParsersAction) -> None:
 
 
 def run_ship(args: argparse.Namespace) -> int:
-    import json
     import sys
 
+    from bowerbird.commands.common import read_reports_and_notes
     from bowerbird.learners.ppc.choose import shipped_folder
     from bowerbird.learners.ppc.model_card import ShipError, ship
 
-    reports = []
-    for path in args.evaluations:
-        try:
-            reports.append(json.loads(path.read_text()))
-        except (OSError, ValueError) as error:
-            raise UsageError(f"--eval {path}: {error}") from None
-    notes = ""
-    if args.notes is not None:
-        try:
-            notes = "\n" + args.notes.read_text()
-        except OSError as error:
-            raise UsageError(f"--notes {args.notes}: {error}") from None
+    reports, notes = read_reports_and_notes(args.evaluations, args.notes)
     destination = args.to or shipped_folder()
     try:
         ship(args.run_dir, destination, reports, notes)

@@ -46,7 +46,6 @@ class ProposalChooser:
             raise ChooserUnavailable(f"the {getattr(backend, 'name', 'served')} backend has no local network to encode holes")
         self.model, meta = load(folder)
         self.kind = meta["ppc"]["kind"]
-        self.fixed = int(meta.get("report", {}).get("training", {}).get("fixed_best_id", 62))
         trained_on, here = meta.get("encoder_fingerprint"), fingerprint(backend)
         if trained_on != here:
             message = (f"{folder} was trained on the vectors of {meta.get('encoder')} (weights {trained_on}); "

@@ -77,7 +77,7 @@ its choice per request (`completion.proposalChooser: classifier`).
 |---|---|
 | kind | {ppc['kind']}: the hole's window (two lines before, the line up to the cursor, two lines after) -> MLP ({ppc['hidden']} wide) -> one logit per proposal; non-applicable proposals masked |
 | encoder | the code model `{Path(str(meta.get('encoder'))).name}` (weights fingerprint `{meta.get('encoder_fingerprint')}`), mean of {encoder} over the window's tokens |
-| parameters | {sum(_count(shape) for shape in _shapes(meta)):,} |
+| parameters | {_parameters(ppc):,} |
 | labels | training repositories: {', '.join(report.get('training_repos', [])) or '—'}; validation: {', '.join(report.get('validation_repos', [])) or '—'} |
 | training | {report.get('steps', '?')} full-batch AdamW steps on the masked binary cross-entropy |
 | on its training holes | {rates(training)} |
@@ -93,21 +93,13 @@ model has the fingerprint above, and otherwise its fixed proposal.
 Exact match of the rest of the line, per prompt method, on the scored holes of each package.
 
 {evaluation_table(reports)}
-{notes}"""
+""" + (f"\n{notes}" if notes else "")
 
 
-def _shapes(meta: dict) -> list[tuple[int, ...]]:
-    ppc = meta["ppc"]
-    if ppc["kind"] != "rlpg_h":
-        return []
-    return [(ppc["dim"], ppc["hidden"]), (ppc["hidden"],), (ppc["hidden"], ppc["proposals"]), (ppc["proposals"],)]
+def _parameters(ppc: dict) -> int:
+    from .model import PPCConfig, build
 
-
-def _count(shape: tuple[int, ...]) -> int:
-    total = 1
-    for size in shape:
-        total *= size
-    return total
+    return sum(p.numel() for p in build(PPCConfig(**ppc)).parameters())
 
 
 def ship(run: Path, destination: Path, reports: Sequence[dict], notes: str = "") -> Path:

@@ -20,23 +20,30 @@ HOLE = ("shapes/circle.py", 16, 15)  # `        return |math.pi * self.radius **
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "bowerbird", "serve"]),
                     params=["visual-studio-code", "neovim"])
 async def client(lsp_client: LanguageClient, request):
+    await start_session(lsp_client, request, request.param)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def start_session(lsp_client: LanguageClient, request, client_name: str, completion: dict | None = None) -> None:
+    """Initialize the server on a copy of the fixture repository with the tiny model; the
+    `completion` options are added to the defaults used here."""
     tmp = request.getfixturevalue("tmp_path")
     model = request.getfixturevalue("tiny_model")
     repo = tmp / "repo"
     shutil.copytree(FIXTURE, repo)
-    capabilities = client_capabilities(request.param)
+    capabilities = client_capabilities(client_name)
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
     await lsp_client.initialize_session(types.InitializeParams(
         capabilities=capabilities,
         workspace_folders=[types.WorkspaceFolder(uri=repo.as_uri(), name="repo")],
         initialization_options={
             "indexDir": str(tmp / "index"), "dataDir": str(tmp / "data"), "developerId": "tester",
-            "completion": {"backend": "transformers", "model": str(model), "debounceMs": 0, "maxTokens": 8},
+            "completion": {"backend": "transformers", "model": str(model), "debounceMs": 0, "maxTokens": 8,
+                           **(completion or {})},
         },
     ))
     lsp_client.repo, lsp_client.tmp, lsp_client.model = repo, tmp, model
-    yield
-    await lsp_client.shutdown_session()
 
 
 async def ready(client: LanguageClient) -> dict:

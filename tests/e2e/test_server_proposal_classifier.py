@@ -4,7 +4,7 @@ completion, reports it in its status, and falls back to the fixed proposal when 
 
 from __future__ import annotations
 
-import shutil
+import asyncio
 import sqlite3
 import sys
 from pathlib import Path
@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.test_server_completion import HOLE, open_document, ready
+from tests.e2e.test_server_completion import HOLE, open_document, ready, start_session
 
-FIXTURE = Path(__file__).parents[1] / "data" / "pyrepo"
 PICK = 9  # a proposal that applies at HOLE (the tiny classifier ranks it first)
 
 
@@ -31,21 +30,8 @@ def classifier(tiny_model, tmp_path_factory) -> Path:
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "bowerbird", "serve"]))
 async def client(lsp_client: LanguageClient, request):
-    tmp = request.getfixturevalue("tmp_path")
-    repo = tmp / "repo"
-    shutil.copytree(FIXTURE, repo)
-    capabilities = client_capabilities("visual-studio-code")
-    capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=capabilities,
-        workspace_folders=[types.WorkspaceFolder(uri=repo.as_uri(), name="repo")],
-        initialization_options={
-            "indexDir": str(tmp / "index"), "dataDir": str(tmp / "data"), "developerId": "tester",
-            "completion": {"backend": "transformers", "model": str(request.getfixturevalue("tiny_model")),
-                           "debounceMs": 0, "maxTokens": 8, "classifier": str(request.getfixturevalue("classifier"))},
-        },
-    ))
-    lsp_client.repo, lsp_client.tmp = repo, tmp
+    await start_session(lsp_client, request, "visual-studio-code",
+                        {"classifier": str(request.getfixturevalue("classifier"))})
     yield
     await lsp_client.shutdown_session()
 
@@ -77,8 +63,6 @@ async def test_the_server_uses_the_proposal_the_classifier_ranks_first(client: L
         status = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="bowerbird.status"))
         if not status["proposal_classifier"]["loaded"]:
             break
-        import asyncio
-
         await asyncio.sleep(0.05)
     assert status["proposal_classifier"] == {"loaded": False, "folder": None,
                                              "note": "the proposal chooser is set to fixed"}
