@@ -12,10 +12,10 @@ import logging
 import sys
 
 from bowerbird import __version__
-from bowerbird.commands import check, complete, doctor, evaluate, graph, holes, index, proposals, serve, train
+from bowerbird.commands import check, complete, doctor, evaluate, feedback, graph, holes, index, proposals, serve, train
 from bowerbird.commands.common import UsageError
 
-COMMANDS = (index, proposals, holes, complete, serve, doctor, train, evaluate, graph, check)
+COMMANDS = (index, proposals, holes, complete, serve, doctor, train, evaluate, graph, check, feedback)
 
 
 def build_parser() -> argparse.ArgumentParser:

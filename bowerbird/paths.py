@@ -1,4 +1,5 @@
-"""Where Bowerbird keeps things, and how a file finds its repository root."""
+"""Where Bowerbird keeps things (indexes: the user cache dir; the feedback store: the user data
+dir), and how a file finds its repository root."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ ROOT_MARKERS = (".git", "pyproject.toml")
 
 def default_index_dir() -> Path:
     return Path(platformdirs.user_cache_dir("bowerbird")) / "index"
+
+
+def default_data_dir() -> Path:
+    """Where the feedback store lives unless the `dataDir` option or `--data-dir` says otherwise."""
+    return Path(platformdirs.user_data_dir("bowerbird"))
 
 
 def find_root(file: Path, index_dir: Path) -> Path:

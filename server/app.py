@@ -83,15 +83,15 @@ class BowerbirdServer(LanguageServer):
 
     def feedback_store(self) -> FeedbackStore:
         if self._feedback is None:
-            from bowerbird.server.feedback import FeedbackStore
+            from bowerbird.server.feedback import STORE_NAME, FeedbackStore
 
-            self._feedback = FeedbackStore(self.data_dir() / "feedback.sqlite")
+            self._feedback = FeedbackStore(self.data_dir() / STORE_NAME)
         return self._feedback
 
     def data_dir(self) -> Path:
-        import platformdirs
+        from bowerbird.paths import default_data_dir
 
-        return Path(self.options.data_dir).expanduser() if self.options.data_dir else Path(platformdirs.user_data_dir("bowerbird"))
+        return Path(self.options.data_dir).expanduser() if self.options.data_dir else default_data_dir()
 
     def index_dir(self) -> Path:
         from bowerbird.paths import default_index_dir

@@ -1,18 +1,26 @@
-"""The feedback store: completions shown to a developer and what they did with them.
+"""The feedback store: completions shown to a developer, what they did with them, and the
+ranking weights fitted to each developer's choices.
 
-SQLite (WAL) in the user data dir, local only. The reward issue learns per-developer
-rankings from it; `forget(developer)` removes a developer entirely.
+SQLite (WAL) in the data dir (`STORE_NAME` in `bowerbird.paths.default_data_dir()` unless the
+`dataDir` option or `--data-dir` says otherwise), local only: nothing in it leaves the machine.
+The reward issue learns per-developer rankings from `choice_events()` and keeps them with
+`save_weights` / `load_weights`; `export(developer)` is everything held about a developer, and
+`forget(developer)` removes a developer entirely (`bowerbird feedback show|export|forget`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+STORE_NAME = "feedback.sqlite"  # the store's file in the data dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS developers (id TEXT PRIMARY KEY, created REAL NOT NULL);
@@ -35,6 +43,14 @@ CREATE TABLE IF NOT EXISTS choices (
     kind TEXT NOT NULL,             -- accepted | rejected
     time REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS weights (
+    developer TEXT NOT NULL,
+    model TEXT NOT NULL,            -- the ranking model the vector belongs to
+    vector TEXT NOT NULL,           -- JSON list of floats
+    events INTEGER NOT NULL,        -- choice events it was fitted on
+    updated REAL NOT NULL,
+    PRIMARY KEY (developer, model)
+);
 CREATE INDEX IF NOT EXISTS shown_developer ON shown(developer);
 CREATE INDEX IF NOT EXISTS choices_shown ON choices(shown_id);
 """
@@ -52,6 +68,28 @@ class Shown:
     proposal: int
     model: str
     candidates: list[dict]
+
+
+@dataclass(frozen=True)
+class ChoiceEvent:
+    """One recorded choice with the completion it was made on."""
+
+    developer: str
+    shown_id: str
+    prefix: str
+    suffix: str
+    candidates: list[dict]  # [{"text", "score"}], in the order shown
+    candidate: int | None  # index into candidates (None: all dismissed)
+    kind: str  # accepted | rejected
+    time: float  # when the choice was made
+
+
+SHOWN_COLUMNS = ("id", "developer", "time", "path", "root", "line", "col", "prefix", "suffix", "proposal", "model",
+                 "candidates")
+
+
+def _placeholders(values: Sequence) -> str:
+    return ",".join("?" * len(values))
 
 
 class FeedbackStore:
@@ -101,14 +139,126 @@ class FeedbackStore:
 
     def forget(self, developer: str) -> int:
         """Remove everything about a developer; the number of shown completions removed."""
+        return self.forget_counts(developer)["shown"]
+
+    def forget_counts(self, developer: str) -> dict[str, int]:
+        """Remove everything about a developer (shown completions, their choices, weights and
+        the developer's row) in one transaction; how many rows of each went:
+        ``{"shown", "choices", "weights"}``."""
         with self._lock:
-            ids = [r[0] for r in self._db.execute("SELECT id FROM shown WHERE developer = ?", (developer,))]
             self._db.execute("BEGIN")
-            self._db.executemany("DELETE FROM choices WHERE shown_id = ?", [(i,) for i in ids])
-            self._db.execute("DELETE FROM shown WHERE developer = ?", (developer,))
-            self._db.execute("DELETE FROM developers WHERE id = ?", (developer,))
+            try:
+                choices = self._db.execute(
+                    "DELETE FROM choices WHERE shown_id IN (SELECT id FROM shown WHERE developer = ?)", (developer,)
+                ).rowcount
+                shown = self._db.execute("DELETE FROM shown WHERE developer = ?", (developer,)).rowcount
+                weights = self._db.execute("DELETE FROM weights WHERE developer = ?", (developer,)).rowcount
+                self._db.execute("DELETE FROM developers WHERE id = ?", (developer,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
             self._db.execute("COMMIT")
-        return len(ids)
+        return {"shown": shown, "choices": choices, "weights": weights}
+
+    def save_weights(self, developer: str, model: str, vector: Sequence[float], events: int) -> None:
+        """Store (or replace) the developer's weights for a ranking model, fitted on `events`
+        choice events; the developer is added to `developers` when new."""
+        values = [float(x) for x in vector]
+        if not all(math.isfinite(x) for x in values):
+            raise ValueError("weights must be finite")
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute("INSERT OR IGNORE INTO developers VALUES (?, ?)", (developer, now))
+                self._db.execute("INSERT OR REPLACE INTO weights VALUES (?, ?, ?, ?, ?)",
+                                 (developer, model, json.dumps(values), int(events), now))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def load_weights(self, developer: str, model: str) -> list[float] | None:
+        """The developer's weights for a ranking model; None when there are none."""
+        with self._lock:
+            row = self._db.execute("SELECT vector FROM weights WHERE developer = ? AND model = ?",
+                                   (developer, model)).fetchone()
+        return None if row is None else [float(x) for x in json.loads(row[0])]
+
+    def developers(self) -> list[dict]:
+        """Every developer the store knows, by id: ``{"developer", "shown", "accepted",
+        "rejected", "weights"}`` (counts of shown completions and of choices; the models with
+        weights, sorted)."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute(
+                "SELECT id FROM developers UNION SELECT developer FROM weights UNION SELECT developer FROM shown "
+                "ORDER BY 1")]
+            shown = dict(self._db.execute("SELECT developer, COUNT(*) FROM shown GROUP BY developer").fetchall())
+            choices: dict[tuple[str, str], int] = {
+                (r[0], r[1]): r[2] for r in self._db.execute(
+                    "SELECT s.developer, c.kind, COUNT(*) FROM choices c JOIN shown s ON s.id = c.shown_id "
+                    "GROUP BY s.developer, c.kind")}
+            models: dict[str, list[str]] = {}
+            for developer, model in self._db.execute("SELECT developer, model FROM weights ORDER BY developer, model"):
+                models.setdefault(developer, []).append(model)
+        return [
+            {"developer": d, "shown": shown.get(d, 0), "accepted": choices.get((d, "accepted"), 0),
+             "rejected": choices.get((d, "rejected"), 0), "weights": models.get(d, [])}
+            for d in ids
+        ]
+
+    def choice_events(self, developers: Sequence[str] | None = None, exclude: Sequence[str] = ()) -> list[ChoiceEvent]:
+        """Every recorded choice with its completion, oldest choice first: of `developers`
+        (None: all of them; an empty sequence: none), less those in `exclude`."""
+        where, params = [], []
+        if developers is not None:
+            where.append(f"s.developer IN ({_placeholders(developers)})")
+            params.extend(developers)
+        if exclude:
+            where.append(f"s.developer NOT IN ({_placeholders(exclude)})")
+            params.extend(exclude)
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.developer, s.id, s.prefix, s.suffix, s.candidates, c.candidate, c.kind, c.time "
+                "FROM choices c JOIN shown s ON s.id = c.shown_id "
+                + (f"WHERE {' AND '.join(where)} " if where else "")
+                + "ORDER BY c.time, c.rowid",
+                params,
+            ).fetchall()
+        return [ChoiceEvent(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7]) for r in rows]
+
+    def export(self, developer: str) -> dict:
+        """Everything the store holds about a developer, JSON-serialisable: ``{"developer",
+        "created", "shown": [{every shown column (candidates decoded), "choices": [{"candidate",
+        "kind", "time"}]}], "weights": [{"model", "vector", "events", "updated"}]}``, oldest
+        first; an unknown developer has ``"created": None`` and empty lists."""
+        with self._lock:
+            created = self._db.execute("SELECT created FROM developers WHERE id = ?", (developer,)).fetchone()
+            shown_rows = self._db.execute(
+                f"SELECT {', '.join(SHOWN_COLUMNS)} FROM shown WHERE developer = ? ORDER BY time, rowid", (developer,)
+            ).fetchall()
+            choice_rows = self._db.execute(
+                "SELECT c.shown_id, c.candidate, c.kind, c.time FROM choices c JOIN shown s ON s.id = c.shown_id "
+                "WHERE s.developer = ? ORDER BY c.time, c.rowid", (developer,)
+            ).fetchall()
+            weight_rows = self._db.execute(
+                "SELECT model, vector, events, updated FROM weights WHERE developer = ? ORDER BY model", (developer,)
+            ).fetchall()
+        choices: dict[str, list[dict]] = {}
+        for shown_id, candidate, kind, when in choice_rows:
+            choices.setdefault(shown_id, []).append({"candidate": candidate, "kind": kind, "time": when})
+        shown = []
+        for row in shown_rows:
+            item = dict(zip(SHOWN_COLUMNS, row))
+            item["candidates"] = json.loads(item["candidates"])
+            item["choices"] = choices.get(item["id"], [])
+            shown.append(item)
+        return {
+            "developer": developer,
+            "created": created[0] if created else None,
+            "shown": shown,
+            "weights": [{"model": m, "vector": json.loads(v), "events": e, "updated": u} for m, v, e, u in weight_rows],
+        }
 
     def close(self) -> None:
         self._db.close()

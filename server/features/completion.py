@@ -162,7 +162,8 @@ def register(server: BowerbirdServer) -> None:
     @server.command("bowerbird.forget")
     def forget(ls: BowerbirdServer, *rest) -> dict:
         """Delete everything recorded about this developer (`developerId`, else the OS user):
-        their shown completions, accepts and rejects. Answers ``{"developer", "removed"}``."""
+        their shown completions, accepts and rejects, and ranking weights. Answers
+        ``{"developer", "removed"}`` (the shown completions removed)."""
         developer = ls.options.developer_id or getpass.getuser()
         removed = ls.feedback_store().forget(developer)
         logger.info("forgot %d completions of developer %s", removed, developer)
