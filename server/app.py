@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the analysis modules and the models load after `initialize`
     from bowerbird.server.features.diagnostics import DocumentState
     from bowerbird.server.feedback import FeedbackStore
     from bowerbird.server.pipeline import Pipeline
+    from bowerbird.server.ranking import Ranker
     from bowerbird.server.workspaces import Workspaces
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ class BowerbirdServer(LanguageServer):
         self.models = Models()
         self._pipelines: dict[Path, tuple[object, Pipeline]] = {}
         self._feedback: FeedbackStore | None = None
+        self._ranker: tuple[tuple, Ranker] | None = None  # the developer's ranker and what it was made for
+        # completion id -> (line prefix, texts shown, the ranker that ranked them), the latest few
+        self.recent_shown: collections.OrderedDict[str, tuple[str, list[str], Ranker]] = collections.OrderedDict()
         self.backend_failing = False  # a failure was reported; the next success is reported too
         self.timings: collections.deque[dict] = collections.deque(maxlen=1000)  # recent pipeline stage timings
         self.completing = InFlight()  # completion requests running now (diagnostics wait for them)
@@ -74,12 +78,37 @@ class BowerbirdServer(LanguageServer):
         """The completion pipeline of a workspace root, rebuilt when the model or options change."""
         from bowerbird.server.pipeline import Pipeline
 
-        key = (id(self.models.backend), id(self.models.chooser), self.options.completion)
+        ranker = self.ranker()
+        key = (id(self.models.backend), id(self.models.chooser), id(ranker), self.options.completion)
         cached = self._pipelines.get(root.path)
         if cached is None or cached[0] != key:
             cached = self._pipelines[root.path] = (key, Pipeline(root.repo, self.models.backend, self.options.completion,
-                                                                 chooser=self.models.chooser))
+                                                                 ranker=ranker, chooser=self.models.chooser))
         return cached[1]
+
+    def developer(self) -> str:
+        """Whose choices personalise the ranking: the `developerId` option, else the OS user."""
+        import getpass
+
+        return self.options.developer_id or getpass.getuser()
+
+    def reset_ranker(self) -> None:
+        """Forget the ranker (after `bowerbird.forget`): the next one starts from the population."""
+        self._ranker = None
+        self.recent_shown.clear()
+
+    def ranker(self) -> Ranker:
+        """The developer's reward ranker (its weights in the feedback store), or the model's
+        order when there is no reward model; rebuilt when the model, developer or options change."""
+        from bowerbird.server.ranking import ModelScoreRanker, RewardRanker
+
+        scorer = self.models.scorer
+        key = (id(scorer), self.developer(), self.options.completion.hide_below, str(self.data_dir()))
+        if self._ranker is None or self._ranker[0] != key:
+            made = ModelScoreRanker() if scorer is None else RewardRanker(
+                scorer, self.developer(), self.options.completion.hide_below, self.feedback_store())
+            self._ranker = (key, made)
+        return self._ranker[1]
 
     def feedback_store(self) -> FeedbackStore:
         if self._feedback is None:

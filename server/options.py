@@ -17,6 +17,7 @@ from bowerbird.learners.lm.device import DTYPES
 
 BACKENDS = ("embedded", "transformers", "openai")
 CHOOSERS = ("classifier", "fixed")
+RANKINGS = ("reward", "model_score")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +35,9 @@ class CompletionOptions:
     proposal: int = 62  # the fixed RLPG proposal id (62: in-file only); also the fallback when no classifier applies
     token_healing: bool = True  # cut the token at the cursor and let the model rewrite it (local models)
     dtype: str = "auto"  # local models' weights: auto | float32 | bfloat16 | float16 (learners/lm/device.py)
+    ranking: str = "reward"  # reward: per-developer reward features (learners/reward) | model_score
+    reward_model: str | None = None  # a `train reward` folder (default: the shipped learners/checkpoints/reward)
+    hide_below: float = 0.1  # reward ranking: hide candidates this developer prefers to a typical one with p < this
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +67,9 @@ _CHECKS: dict[str, typing.Callable[[Any], bool]] = {
     "completion.proposal_chooser": lambda v: v in CHOOSERS,
     "completion.classifier": lambda v: v.strip() != "",
     "completion.dtype": lambda v: v in DTYPES,
+    "completion.ranking": lambda v: v in RANKINGS,
+    "completion.reward_model": lambda v: v.strip() != "",
+    "completion.hide_below": lambda v: 0.0 <= v < 1.0,
     "diagnostics.model": lambda v: v.strip() != "",
     "diagnostics.threshold": lambda v: 0.0 <= v <= 1.0,
     "diagnostics.debounce_ms": lambda v: 0 <= v <= 5000,

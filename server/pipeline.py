@@ -41,6 +41,7 @@ class Completion:
     multiline: bool
     timings_ms: dict[str, float] = field(default_factory=dict)  # choose, context, prompt, model, rank, total
     cached: bool = False
+    generated: list[Candidate] = field(default_factory=list, repr=False)  # post-processed, before ranking
 
     def to_json(self) -> dict:
         return {
@@ -85,8 +86,10 @@ class Pipeline:
         key = (path, hole.prefix, suffix, chosen.text, self.options)
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None:
-            return Completion(cached.candidates, proposal, cached.multiline, {"total": (time.perf_counter() - start) * 1000}, True)
+        if cached is not None:  # ranked again: the developer's weights may have moved since
+            ranked = self.ranker.rank(list(cached.generated), cursor.line_prefix)
+            return Completion(ranked, proposal, cached.multiline, {"total": (time.perf_counter() - start) * 1000}, True,
+                              cached.generated)  # fmt: skip
         context_done = time.perf_counter()
         language = language_for_path(path)
         header = f"{LANGUAGES[language.name].header_comment} {path}" if language else f"# {path}"
@@ -102,6 +105,7 @@ class Pipeline:
             heal=prompt.heal,
             memory=prompt.memory,
             cancel=cancel or threading.Event(),
+            states=getattr(self.ranker, "needs_states", False),
         )
         raw = self.backend.generate(request)
         model_done = time.perf_counter()
@@ -109,8 +113,8 @@ class Pipeline:
         for candidate in raw:
             shown = postprocess(candidate.text, cursor)
             if shown is not None and shown not in seen:
-                seen[shown] = Candidate(shown, candidate.score)
-        ranked = self.ranker.rank(list(seen.values()))
+                seen[shown] = Candidate(shown, candidate.score, candidate.state)
+        ranked = self.ranker.rank(list(seen.values()), cursor.line_prefix)
         end = time.perf_counter()
         completion = Completion(
             ranked, proposal, cursor.multiline,
@@ -122,6 +126,7 @@ class Pipeline:
                 "rank": (end - model_done) * 1000,
                 "total": (end - start) * 1000,
             },
+            generated=list(seen.values()),
         )
         if not request.cancel.is_set():
             with self._lock:

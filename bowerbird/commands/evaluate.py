@@ -51,10 +51,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             help="also draw exact match per method (bars, 95%% intervals) and edit similarity")
     add_json_option(completion)
     completion.set_defaults(run=run)
-    from bowerbird.commands import gfsa, misuse_model
+    from bowerbird.commands import gfsa, misuse_model, reward
 
     gfsa.add_eval_parser(kinds)
     misuse_model.add_eval_parser(kinds)
+    reward.add_eval_parser(kinds)
 
 
 def _classifier_kinds(folders: list[Path]) -> dict[str, Path]:

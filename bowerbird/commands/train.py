@@ -21,7 +21,7 @@ COMPOSED_HERE = {"rlpg_format": "fim", "rlpg_context": "random", "rlpg_per_file"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from bowerbird.commands import gfsa, lm_data, misuse, misuse_model, ppc
+    from bowerbird.commands import gfsa, lm_data, misuse, misuse_model, ppc, reward
     from bowerbird.learners.lm.train import TrainConfig
 
     parser = sub.add_parser("train", help="train a model", description=__doc__)
@@ -71,6 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     gfsa.add_ship_parser(kinds)
     misuse.add_train_parser(kinds)
     misuse_model.add_ship_parser(kinds)
+    reward.add_train_parser(kinds)
 
 
 def ship_settings(args: argparse.Namespace) -> dict:

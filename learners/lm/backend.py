@@ -20,12 +20,16 @@ class GenerationRequest:
     heal: str = ""  # token healing: characters cut from the prompt's end that the completion must start with
     memory: str = ""  # text before the prompt that it could not hold: the copy cache indexes it too (local models)
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)  # set: stop between tokens
+    states: bool = False  # local models: also return each candidate's hidden state (`Candidate.state`)
 
 
 @dataclass(frozen=True)
 class Candidate:
     text: str  # what the model wrote after the prompt
     score: float  # mean log-probability per generated token (higher is better)
+    # with `GenerationRequest.states` (local models): the mean last hidden state [width] from
+    # which the model wrote the candidate's tokens, for the reward features; else None
+    state: object = field(default=None, compare=False, repr=False)
 
 
 class Backend(Protocol):

@@ -21,6 +21,7 @@ MIN_REUSE = 16  # common-prefix tokens below which the cache is not worth keepin
 class Generated:
     ids: list[int]  # generated token ids (no end-of-text)
     logprobs: list[float]  # the model's log-probability of each
+    state: object = None  # with `states`: the mean last hidden state from which each token was written
 
 
 @dataclass
@@ -93,9 +94,23 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return i
 
 
-def prefill(network, ids: list[int], cached: PromptCache | None, device: str):
+def _last_hidden(out):
+    """The last position's last hidden state [batch, width] of a network's output: the lean
+    decoder's `hidden`, or transformers' last `hidden_states` (final norm applied)."""
+    hidden = getattr(out, "hidden", None)
+    if hidden is None:
+        hidden = out.hidden_states[-1]
+    return hidden[:, -1, :].float()
+
+
+def _hidden_options(network, states: bool) -> dict:
+    """Keyword arguments that make ``network`` return hidden states (the lean decoder always does)."""
+    return {"output_hidden_states": True} if states and not hasattr(network, "states") else {}
+
+
+def prefill(network, ids: list[int], cached: PromptCache | None, device: str, states: bool = False):
     """Run the prompt, reusing `cached` for its longest common prefix; returns (logits of the
-    last position [1, vocab], the cache)."""
+    last position [1, vocab], the cache, and with `states` its last hidden state [1, width])."""
     import torch
 
     cache, start = None, 0
@@ -112,10 +127,10 @@ def prefill(network, ids: list[int], cached: PromptCache | None, device: str):
         else:
             start = 0
     tail = torch.tensor([ids[start:]], device=device)
-    out = network(input_ids=tail, cache=cache, use_cache=True, logits_to_keep=1)
+    out = network(input_ids=tail, cache=cache, use_cache=True, logits_to_keep=1, **_hidden_options(network, states))
     if cached is not None:
         cached.ids, cached.cache, cached.reused_tokens = list(ids), out.cache, start
-    return out.logits[:, -1, :].float(), out.cache
+    return out.logits[:, -1, :].float(), out.cache, (_last_hidden(out) if states else None)
 
 
 def decode(
@@ -123,7 +138,7 @@ def decode(
     candidates: int = 1, temperature: float = 0.0, single_line: bool = True, heal: str = "",
     cancel: threading.Event | None = None, cached: PromptCache | None = None, device: str = "cpu",
     generator=None, copy_weight=0.0, memory: list[int] | None = None,
-    copy_written: bool = True,
+    copy_written: bool = True, states: bool = False,
 ) -> list[Generated]:
     """Greedy (one row) or sampled (`candidates` rows at `temperature`) continuations of `ids`.
 
@@ -137,27 +152,33 @@ def decode(
     (copy_cache.py; 0: the model alone);
     `memory`: token ids of text before the prompt that the cache indexes too (the model does
     not see them); `copy_written`: whether the tokens written are indexed as they come (False:
-    copy from the prompt and memory only). Returns [] when cancelled."""
+    copy from the prompt and memory only). `states`: each row also gets `Generated.state`, the
+    mean of the last hidden states from which its tokens were chosen (the prompt's last position
+    for the first token, then each token written but the last): the candidate as the model read
+    it in its context, at no extra cost (the reward features use it). Returns [] when cancelled."""
     import torch
 
     with torch.inference_mode():
         return _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal,
-                       cancel or threading.Event(), cached, device, generator, copy_weight, memory or [], copy_written)
+                       cancel or threading.Event(), cached, device, generator, copy_weight, memory or [], copy_written,
+                       states)
 
 
 def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temperature, single_line, heal, cancel,
-            cached, device, generator, copy_weight, memory, copy_written) -> list[Generated]:
+            cached, device, generator, copy_weight, memory, copy_written, states=False) -> list[Generated]:
     import torch
 
     from bowerbird.learners.lm.copy_cache import enabled, mix, new_cache
 
     sampling = temperature > 0 and candidates > 1
     rows = candidates if sampling else 1
-    logits, cache = prefill(network, ids, cached, device)
+    logits, cache, hidden = prefill(network, ids, cached, device, states)
     if rows > 1:
         logits = logits.repeat(rows, 1)
         cache.batch_repeat_interleave(rows)
+        hidden = hidden.repeat(rows, 1) if hidden is not None else None
     out = [Generated([], []) for _ in range(rows)]
+    state_sums = torch.zeros(rows, hidden.shape[-1]) if hidden is not None else None
     structural = vocabulary.structural_ids(eos_id)
     remaining = [heal] * rows
     done = [False] * rows
@@ -200,6 +221,8 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
                     continue
                 out[r].ids.append(token)
                 out[r].logprobs.append(float(logprobs[r, token]))
+                if state_sums is not None:
+                    state_sums[r] += hidden[r].cpu()
                 if copies:
                     copies[r].push(token)
                 if remaining[r]:
@@ -210,8 +233,14 @@ def _decode(network, vocabulary, ids, max_new_tokens, eos_id, candidates, temper
             if all(done) or step == max_new_tokens - 1:
                 break
             feed = torch.tensor([[t] for t in tokens], device=device)
-            logits = network(input_ids=feed, cache=cache, use_cache=True).logits[:, -1, :].float()
+            step_out = network(input_ids=feed, cache=cache, use_cache=True, **_hidden_options(network, states))
+            logits = step_out.logits[:, -1, :].float()
+            if states:
+                hidden = _last_hidden(step_out)
     finally:
         if cached is not None and rows > 1 and cached.cache is cache:
             cache.batch_select_indices(torch.tensor([0], device=device))  # back to the prompt's batch of one
+    if state_sums is not None:
+        for r, row in enumerate(out):
+            row.state = state_sums[r] / max(1, len(row.ids))
     return out

@@ -138,7 +138,7 @@ class TransformersBackend:
                 self.decoder, self.vocabulary, ids, max_new_tokens=max_new_tokens, eos_id=self.eos_id,
                 candidates=request.candidates, temperature=request.temperature, single_line=request.single_line,
                 heal=heal, cancel=request.cancel, cached=shared, device=self.device, copy_weight=self.copy_weight,
-                memory=memory, copy_written=self.copy_written,
+                memory=memory, copy_written=self.copy_written, states=request.states,
             )
         finally:
             if shared is not None:
@@ -152,5 +152,5 @@ class TransformersBackend:
                 text = text[len(heal):]
             score = sum(row.logprobs) / len(row.logprobs) if row.logprobs else float("-inf")
             if text not in candidates or candidates[text].score < score:
-                candidates[text] = Candidate(text, score)
+                candidates[text] = Candidate(text, score, row.state)
         return sorted(candidates.values(), key=lambda c: -c.score)

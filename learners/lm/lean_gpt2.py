@@ -27,6 +27,7 @@ from dataclasses import dataclass
 class LeanOutput:
     logits: object  # [batch, positions kept, vocab]
     cache: StaticCache
+    hidden: object = None  # [batch, positions kept, width]: the last hidden states (final norm applied)
 
 
 class StaticCache:
@@ -93,8 +94,8 @@ class LeanGPT2:
                  logits_to_keep: int = 0, **_ignored) -> LeanOutput:
         x, cache = self._body(input_ids, cache)
         with self._torch.inference_mode():
-            kept = x[:, -logits_to_keep:] if logits_to_keep else x
-            return LeanOutput(self._final_norm(kept) @ self.lm_head.T, cache)
+            kept = self._final_norm(x[:, -logits_to_keep:] if logits_to_keep else x)
+            return LeanOutput(kept @ self.lm_head.T, cache, kept)
 
     def states(self, input_ids, blocks: int | None = None):
         """The last hidden states [batch, length, width] (after the final layer norm, as

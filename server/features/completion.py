@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
 import threading
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from bowerbird.server.app import BowerbirdServer
 from bowerbird.server.progress import with_progress
 
 logger = logging.getLogger(__name__)
+
+RECENT_SHOWN = 256  # completions whose accept or dismissal can still adapt the ranking
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,28 @@ async def complete(ls: BowerbirdServer, uri: str, position: types.Position) -> S
         return None
     line_text = text.split("\n")[line]
     event = ShownEvent(
-        developer=ls.options.developer_id or getpass.getuser(), root=str(root.path), path=relative, line=line,
+        developer=ls.developer(), root=str(root.path), path=relative, line=line,
         col=col, prefix=text[: max(0, _offset(text, line, col))], suffix=line_text[col:], proposal=completion.proposal["id"],
         model=ls.models.backend.model, candidates=[{"text": c.text, "score": c.score} for c in completion.candidates],
     )
     completion_id = ls.feedback_store().record_shown(event)
-    return Shown(completion_id, [c.text for c in completion.candidates], line, col, line_text[:col])
+    texts = [c.text for c in completion.candidates]
+    ls.recent_shown[completion_id] = (line_text[:col], texts, pipeline.ranker)
+    while len(ls.recent_shown) > RECENT_SHOWN:
+        ls.recent_shown.popitem(last=False)
+    return Shown(completion_id, texts, line, col, line_text[:col])
+
+
+def learn_choice(ls: BowerbirdServer, completion_id: str, candidate: int | None) -> None:
+    """Adapt the ranking to an accept (``candidate``) or a dismissal (None) of a recent completion."""
+    shown = ls.recent_shown.pop(completion_id, None)
+    learn = getattr(shown[2], "learn", None) if shown is not None else None
+    if learn is None:
+        return
+    try:
+        learn(shown[0], shown[1], candidate)
+    except Exception as error:  # the choice is recorded; a failed update only costs the adaptation
+        logger.warning("could not adapt the ranking: %s", error)
 
 
 def _offset(text: str, line: int, col: int) -> int:
@@ -152,19 +169,26 @@ def register(server: BowerbirdServer) -> None:
     @server.command("bowerbird.acceptCompletion")
     def accept(ls: BowerbirdServer, completion_id: str, candidate: int = 0, *rest) -> bool:
         """The client inserted candidate `candidate` of completion `completion_id`."""
-        return ls.feedback_store().record_choice(str(completion_id), int(candidate), "accepted")
+        recorded = ls.feedback_store().record_choice(str(completion_id), int(candidate), "accepted")
+        if recorded:
+            learn_choice(ls, str(completion_id), int(candidate))
+        return recorded
 
     @server.command("bowerbird.rejectCompletion")
     def reject(ls: BowerbirdServer, completion_id: str, *rest) -> bool:
         """The client dismissed completion `completion_id` (all its candidates)."""
-        return ls.feedback_store().record_choice(str(completion_id), None, "rejected")
+        recorded = ls.feedback_store().record_choice(str(completion_id), None, "rejected")
+        if recorded:
+            learn_choice(ls, str(completion_id), None)
+        return recorded
 
     @server.command("bowerbird.forget")
     def forget(ls: BowerbirdServer, *rest) -> dict:
         """Delete everything recorded about this developer (`developerId`, else the OS user):
         their shown completions, accepts and rejects, and ranking weights. Answers
         ``{"developer", "removed"}`` (the shown completions removed)."""
-        developer = ls.options.developer_id or getpass.getuser()
+        developer = ls.developer()
         removed = ls.feedback_store().forget(developer)
+        ls.reset_ranker()  # its weights in memory are the developer's too
         logger.info("forgot %d completions of developer %s", removed, developer)
         return {"developer": developer, "removed": removed}

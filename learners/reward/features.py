@@ -1,0 +1,106 @@
+"""What the reward models see of a candidate: the code model's hidden states and a few cheap
+features. Never the simulator's style attributes (`style.py`).
+
+- the candidate's hidden state: the mean of the code model's last hidden states from which it
+  wrote the candidate's tokens, in the candidate's own context (`Candidate.state`; the decoding
+  loop keeps it at no extra cost, `decoding.decode(states=True)`);
+- its mean token embedding (`TokenEmbedder`): what it says, in the model's vocabulary;
+- `cheap_features`: length, lines, the model's mean log-probability, and what the candidate
+  closes (brackets it leaves open or closes, a block-opening colon).
+"""
+
+from __future__ import annotations
+
+import math
+
+CHEAP_FEATURES = ("log_chars", "lines", "logprob", "closes", "opens", "colon", "blank")
+
+
+def feature_vector(line_prefix: str, candidate: str, score: float, state, embedding) -> list[float]:
+    """The reward models' input for one candidate: its hidden state, its mean token embedding
+    (`TokenEmbedder`), then `cheap_features`."""
+    return [*map(float, state), *map(float, embedding), *cheap_features(line_prefix, candidate, score)]
+
+
+class TokenEmbedder:
+    """The mean of the code model's input embeddings over a text's tokens: what the candidate
+    says, as the model's own vocabulary reads it (the hidden states above are the states the
+    model wrote it from, so they say more about the context than about the tokens written)."""
+
+    def __init__(self, backend):
+        network = getattr(backend, "network", None)
+        if network is None:
+            raise ValueError(f"backend {getattr(backend, 'name', backend)!r} has no local network")
+        self.tokenizer = backend.tokenizer
+        self.table = network.get_input_embeddings().weight.detach()
+        self.dim = int(self.table.shape[1])
+
+    def __call__(self, text: str):
+        import torch
+
+        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"] if text else []
+        if not ids:
+            return torch.zeros(self.dim)
+        return self.table[torch.tensor(ids, device=self.table.device)].float().mean(0).cpu()
+
+
+def bracket_balance(text: str) -> int:
+    """Opening minus closing brackets of ``text`` (strings and comments not excluded: cheap)."""
+    return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+
+
+def cheap_features(line_prefix: str, candidate: str, score: float) -> list[float]:
+    """`CHEAP_FEATURES` of ``candidate`` completing the line after ``line_prefix``; ``score``
+    is the model's mean log-probability per token (clipped to [-10, 0])."""
+    text = candidate.rstrip("\n")
+    open_before = max(0, bracket_balance(line_prefix))
+    balance = bracket_balance(text)
+    score = 0.0 if not math.isfinite(score) else max(-10.0, min(0.0, score))
+    return [
+        math.log1p(len(text.strip())),
+        float(text.count("\n")),
+        score,
+        float(min(open_before, max(0, -balance))),  # brackets of the line it closes
+        float(max(0, balance)),  # brackets it leaves open
+        1.0 if text.rstrip().endswith(":") else 0.0,
+        1.0 if not text.strip() else 0.0,
+    ]
+
+
+def teacher_forced_features(backend, prefix: str, candidates: list[str], max_candidate_tokens: int = 48):
+    """[len(candidates), F] `feature_vector`s of candidates recorded without their hidden states
+    (feedback events): each is run after the in-file prompt for ``prefix``, and its hidden
+    state and mean log-probability are read from that pass. The decoding loop's states
+    (`Candidate.state`) come from the prompt the completion actually had (with its proposal
+    context and token healing), so these match them only approximately."""
+    import torch
+
+    from bowerbird.learners.lm.prompt import compose
+
+    embed = TokenEmbedder(backend)
+    network = backend.decoder
+    prompt = compose(backend, "", "", prefix, "", max_candidate_tokens, heal=False)
+    prompt_ids = backend.tokenizer(prompt.text, add_special_tokens=False)["input_ids"]
+    line_prefix = prefix.rpartition("\n")[2]
+    rows = []
+    for text in candidates:
+        ids = backend.tokenizer(text, add_special_tokens=False)["input_ids"][:max_candidate_tokens] if text else []
+        keep = max(1, backend.context_tokens - len(ids))
+        context = prompt_ids[-keep:] or ids[:1]
+        if not ids:
+            rows.append(feature_vector(line_prefix, text, 0.0, torch.zeros(embed.dim), embed(text)))
+            continue
+        sequence = torch.tensor([context + ids], device=backend.device)
+        with torch.inference_mode():
+            if hasattr(network, "states"):
+                out = network(sequence)
+                logits, hidden = out.logits, out.hidden
+            else:
+                out = network(input_ids=sequence, output_hidden_states=True)
+                logits, hidden = out.logits, out.hidden_states[-1]
+        start = len(context) - 1  # the position that wrote the candidate's first token
+        span = slice(start, start + len(ids))
+        logprobs = torch.log_softmax(logits[0, span].float(), dim=-1)
+        score = float(logprobs[torch.arange(len(ids)), torch.tensor(ids, device=logprobs.device)].mean())
+        rows.append(feature_vector(line_prefix, text, score, hidden[0, span].float().mean(0).cpu(), embed(text)))
+    return torch.tensor(rows)
