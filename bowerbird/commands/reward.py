@@ -13,6 +13,7 @@ Candidates are generated once per (model, holes, seed) and kept in the user cach
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -212,7 +213,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         events = _store_events(args)
         try:
-            model, report = train_from_events(backend, events, dim=args.dim, seed=args.seed)
+            model, report, developer_weights = train_from_events(backend, events, dim=args.dim, seed=args.seed)
         except ValueError as error:
             raise UsageError(str(error)) from None
     else:
@@ -225,6 +226,12 @@ def run_train(args: argparse.Namespace) -> int:
     model.training.update(report)
     save_reward(model, args.out)
     write_card(args.out, model)
+    if args.store:  # the developers' fitted weights belong to this theta: the server starts from them
+        from bowerbird.learners.reward.score import model_id
+
+        with _open_store(args) as store:
+            for developer, (vector, count) in developer_weights.items():
+                store.save_weights(developer, model_id(args.out), vector, count)
     summary = {"out": str(args.out), **report}
     if args.json:
         print_json(summary)
@@ -233,15 +240,27 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store_events(args: argparse.Namespace) -> list:
+@contextlib.contextmanager
+def _open_store(args: argparse.Namespace):
+    """The feedback store of --data-dir (default: the server's); never created here."""
     from bowerbird.paths import default_data_dir
     from bowerbird.server.feedback import STORE_NAME, FeedbackStore
 
     path = (args.data_dir or default_data_dir()) / STORE_NAME
     if not path.is_file():
         raise UsageError(f"no feedback store at {path}")
-    store = FeedbackStore(path)
+    import sqlite3
+
     try:
-        return store.choice_events(exclude=[d.strip() for d in args.exclude_developer])
+        store = FeedbackStore(path)
+    except sqlite3.DatabaseError as error:
+        raise UsageError(f"{path}: not a readable feedback store ({error})") from None
+    try:
+        yield store
     finally:
         store.close()
+
+
+def _store_events(args: argparse.Namespace) -> list:
+    with _open_store(args) as store:
+        return store.choice_events(exclude=[d.strip() for d in args.exclude_developer])

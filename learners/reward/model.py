@@ -31,7 +31,10 @@ class RewardFeatures(nn.Module):
         self.inputs, self.dim, self.hidden = inputs, dim, hidden
         self.register_buffer("mean", torch.zeros(inputs))
         self.register_buffer("std", torch.ones(inputs))
-        self.net = nn.Sequential(nn.Linear(inputs, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, dim))
+        if hidden:
+            self.net = nn.Sequential(nn.Linear(inputs, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, dim))
+        else:  # linear reward features: a rank-d map of the inputs
+            self.net = nn.Sequential(nn.Dropout(dropout), nn.Linear(inputs, dim))
 
     def set_scale(self, x: torch.Tensor) -> None:
         """Standardise inputs with the mean and std of ``x`` (n, inputs), the training candidates."""
@@ -46,7 +49,7 @@ class RewardFeatures(nn.Module):
 @dataclass(frozen=True)
 class BTConfig:
     dim: int = 16  # d, the reward features
-    hidden: int = 64  # the MLP's hidden width
+    hidden: int = 64  # the MLP's hidden width (0: linear features)
     steps: int = 800  # full-batch Adam steps
     lr: float = 1e-2
     weight_decay: float = 1e-4  # on theta

@@ -24,8 +24,12 @@ MIN_COMPARISONS = 10
 DEFAULT_STRENGTH = 1.0  # prior strength: too few developers in a store to tune it on
 
 
-def train_from_events(backend, events: Sequence, dim: int = 16, seed: int = 0) -> tuple[RewardModel, dict]:
-    """The reward model fitted on the accepts among ``events`` (`feedback.ChoiceEvent`s)."""
+def train_from_events(
+    backend, events: Sequence, dim: int = 16, seed: int = 0
+) -> tuple[RewardModel, dict, dict[str, tuple[list[float], int]]]:
+    """The reward model fitted on the accepts among ``events`` (`feedback.ChoiceEvent`s), a
+    report, and each developer's fitted weights with the number of their comparisons (for
+    the feedback store: they belong to this theta)."""
     from bowerbird.learners.ppc.encode import fingerprint
 
     accepted = [e for e in events if e.kind == "accepted" and e.candidate is not None
@@ -36,9 +40,9 @@ def train_from_events(backend, events: Sequence, dim: int = 16, seed: int = 0) -
                          f"training needs at least {MIN_COMPARISONS}")  # fmt: skip
     developers = sorted({e.developer for e in accepted})
     index = {d: i for i, d in enumerate(developers)}
-    blocks, winner, loser, who = [], [], [], []
+    blocks, winner, loser, who, hole = [], [], [], [], []
     offset = 0
-    for event in accepted:
+    for number, event in enumerate(accepted):
         texts = [str(c.get("text", "")) for c in event.candidates]
         blocks.append(teacher_forced_features(backend, event.prefix, texts))
         for other in range(len(texts)):
@@ -46,14 +50,17 @@ def train_from_events(backend, events: Sequence, dim: int = 16, seed: int = 0) -
                 winner.append(offset + event.candidate)
                 loser.append(offset + other)
                 who.append(index[event.developer])
+                hole.append(number)
         offset += len(texts)
     x = torch.cat(blocks)
     fitted = fit_bradley_terry(x, torch.tensor(winner), torch.tensor(loser), torch.tensor(who), len(developers),
-                               BTConfig(dim=dim, seed=seed))  # fmt: skip
+                               BTConfig(dim=dim, seed=seed), group=torch.tensor(hole))  # fmt: skip
     with torch.no_grad():
         anchor = fitted.features(x).mean(0)
     report = {"source": "feedback store", "developers": len(developers), "events": len(accepted),
               "comparisons": len(winner), "candidates": int(x.shape[0]), "strength": DEFAULT_STRENGTH,
               "best_step": fitted.best_step}  # fmt: skip
     model = RewardModel(fitted.features, fitted.mean_weights, DEFAULT_STRENGTH, anchor, fingerprint(backend), {})
-    return model, report
+    counts = torch.bincount(torch.tensor(who), minlength=len(developers)).tolist()
+    weights = {d: (fitted.weights[i].tolist(), counts[i]) for d, i in index.items()}
+    return model, report, weights
