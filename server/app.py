@@ -92,6 +92,10 @@ class BowerbirdServer(LanguageServer):
 
         return self.options.developer_id or getpass.getuser()
 
+    def current_ranker(self) -> Ranker | None:
+        """The ranker made last (None before the first completion), without making one."""
+        return self._ranker[1] if self._ranker is not None else None
+
     def reset_ranker(self) -> None:
         """Forget the ranker (after `bowerbird.forget`): the next one starts from the population."""
         self._ranker = None

@@ -185,6 +185,13 @@ class FeedbackStore:
                                    (developer, model)).fetchone()
         return None if row is None else [float(x) for x in json.loads(row[0])]
 
+    def weights_events(self, developer: str, model: str) -> int:
+        """How many choice events the developer's weights for a ranking model were fitted on (0: none)."""
+        with self._lock:
+            row = self._db.execute("SELECT events FROM weights WHERE developer = ? AND model = ?",
+                                   (developer, model)).fetchone()
+        return 0 if row is None else int(row[0])
+
     def developers(self) -> list[dict]:
         """Every developer the store knows, by id: ``{"developer", "shown", "accepted",
         "rejected", "weights"}`` (counts of shown completions and of choices; the models with

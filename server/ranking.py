@@ -3,7 +3,9 @@ per-developer reward ranker.
 
 `RewardRanker` ranks by r_dev(x, y) = w_dev . (phi(x, y) - anchor) (learners/reward) and hides
 the candidates this developer would likely reject: those whose probability of being preferred
-to a typical candidate, sigmoid(r_dev), is below `hide_below`. w_dev starts at the
+to a typical candidate, sigmoid(r_dev), is below `hide_below` — once the developer has made
+`HIDE_AFTER` choices (before that, r_dev is the population's, and nothing is hidden for a
+taste that is not yet theirs). w_dev starts at the
 population's weights (or at the developer's weights saved in the feedback store for this
 reward model) and is refitted after every accept or dismissal (`learn`), then saved back:
 an accept says the candidate taken beats the others shown with it and a typical candidate;
@@ -23,6 +25,7 @@ from bowerbird.learners.lm.backend import Candidate
 logger = logging.getLogger(__name__)
 
 REMEMBERED = 512  # candidates whose reward features are kept for the accept or dismissal that follows
+HIDE_AFTER = 10  # choices of this developer before anything is hidden: until then the reward is the population's
 
 
 class Ranker(Protocol):
@@ -56,8 +59,10 @@ class RewardRanker:
         self.store = store  # a FeedbackStore, or None: the weights live in memory only
         saved = store.load_weights(developer, scorer.model_id) if store is not None else None
         start = scorer.prior
+        self.choices = 0  # the developer's choices behind the current weights (saved ones included)
         if saved is not None and len(saved) == len(start):
             start = torch.tensor(saved, dtype=start.dtype)
+            self.choices = store.weights_events(developer, scorer.model_id)
         self.weights = OnlineWeights(start, scorer.strength)
         self._features: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()
@@ -82,7 +87,9 @@ class RewardRanker:
             return ModelScoreRanker().rank(candidates)
         import torch
 
-        shown = torch.sigmoid(rewards) >= self.hide_below
+        with self._lock:
+            hiding = self.choices >= HIDE_AFTER
+        shown = torch.sigmoid(rewards) >= (self.hide_below if hiding else 0.0)
         order = sorted((i for i in range(len(candidates)) if shown[i]), key=lambda i: -float(rewards[i]))
         return [candidates[i] for i in order]
 
@@ -105,7 +112,8 @@ class RewardRanker:
             z = [-rows[0]]
         with self._lock:
             weights = self.weights.add(torch.stack(z))
-            events = self.weights.events
+            self.choices += 1
+            events = self.choices
         if self.store is not None:
             try:
                 self.store.save_weights(self.developer, self.scorer.model_id, weights.tolist(), events)

@@ -10,7 +10,7 @@ from bowerbird.learners.lm.backend import Candidate
 from bowerbird.learners.lm.decoding import decode
 from bowerbird.learners.lm.prompt import compose
 from bowerbird.server.feedback import FeedbackStore
-from bowerbird.server.ranking import ModelScoreRanker, RewardRanker
+from bowerbird.server.ranking import HIDE_AFTER, ModelScoreRanker, RewardRanker
 
 PROMPT = "def add(a, b):\n    return a"
 
@@ -127,9 +127,14 @@ def test_the_ranking_follows_the_developers_reward_and_hides_what_they_would_rej
     ranker = RewardRanker(FakeScorer(ROWS), "dev", hide_below=0.0)
     assert [c.text for c in ranker.rank(candidates("meh", "long_and_thorough", "short"))] == [
         "short", "long_and_thorough", "meh"]
-    hiding = RewardRanker(FakeScorer(ROWS), "dev", hide_below=0.1)  # sigmoid(-3) = 0.047 is hidden
-    assert [c.text for c in hiding.rank(candidates("meh", "long_and_thorough", "short"))] == [
-        "short", "long_and_thorough"]
+    hiding = RewardRanker(FakeScorer(ROWS), "dev", hide_below=0.1)
+    # the reward is still the population's: nothing is hidden before the developer's own choices
+    assert len(hiding.rank(candidates("meh", "long_and_thorough", "short"))) == 3
+    for _ in range(HIDE_AFTER):
+        hiding.rank(candidates("short", "meh"))
+        assert hiding.learn("", ["short", "meh"], 0)
+    ranked = [c.text for c in hiding.rank(candidates("meh", "long_and_thorough", "short"))]
+    assert ranked[0] == "short" and "meh" not in ranked  # sigmoid(r) of "meh" is now below 0.1
 
 
 def test_without_hidden_states_the_models_order_stays():
@@ -151,9 +156,10 @@ def test_online_updates_move_the_ranking_within_a_few_choices(tmp_path):
     assert ranker.rank(shown)[0].text == "long_and_thorough" and event <= 3
     saved = store.load_weights("dev", "reward-test")
     assert saved == pytest.approx(ranker.weights.weights.tolist())
+    assert store.weights_events("dev", "reward-test") == event == ranker.choices
     # a new session of the same developer starts where they left off
     again = RewardRanker(FakeScorer(ROWS), "dev", store=store)
-    assert again.rank(shown)[0].text == "long_and_thorough"
+    assert again.rank(shown)[0].text == "long_and_thorough" and again.choices == event
     assert RewardRanker(FakeScorer(ROWS), "someone-else", store=store).rank(shown)[0].text == "short"
     store.close()
 

@@ -37,6 +37,10 @@ def status(ls: BowerbirdServer) -> dict:
     chooser = ls.models.chooser
     classifier = {"loaded": chooser is not None, "folder": str(chooser.folder) if chooser else None,
                   "note": ls.models.chooser_note}
+    scorer = ls.models.scorer
+    ranking = {"loaded": scorer is not None, "folder": str(scorer.folder) if scorer else None,
+               "note": ls.models.reward_note, "developer": ls.developer(),
+               "choices": getattr(ls.current_ranker(), "choices", 0)}
     timings = {}
     for stage in ("choose", "context", "prompt", "model", "rank", "total"):
         values = sorted(t[stage] for t in ls.timings if stage in t)
@@ -44,6 +48,7 @@ def status(ls: BowerbirdServer) -> dict:
             timings[stage] = {"p50": round(values[len(values) // 2], 2),
                               "p95": round(values[min(len(values) - 1, int(len(values) * 0.95))], 2)}
     return {"version": ls.version, "roots": roots, "model": model, "proposal_classifier": classifier,
+            "reward_ranking": ranking,
             "options": to_wire(ls.options),
             "completions": {"count": len(ls.timings), "timings_ms": timings},
             "diagnostics": ls.checker.status(ls.options.diagnostics)}
