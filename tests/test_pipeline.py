@@ -152,6 +152,7 @@ def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, ca
     assert report["model"]["loads"] is True and report["model"]["fim"] == "starcoder"
     assert report["model"]["test_completion"]["ms"] >= 0
     assert report["proposal_classifier"]["loaded"] is False and report["proposal_classifier"]["note"]  # not its model
+    assert report["reward_ranking"]["loaded"] is False and report["reward_ranking"]["note"]  # not its model either
     assert report["problems"] == [f"{tmp_path / 'repo'} is not indexed yet: run `bowerbird index {tmp_path / 'repo'}` (the server also does it)"]
     assert main(["index", str(tmp_path / "repo"), "--index-dir", str(tmp_path / "i")]) == 0
     capsys.readouterr()
@@ -160,6 +161,7 @@ def test_doctor_reports_the_model_and_a_test_completion(tiny_model, tmp_path, ca
     assert report["index"]["exists"] is True
     assert report["problems"] == [] and report["model"]["name"].endswith("code-lm")
     assert report["proposal_classifier"]["loaded"] is True  # the shipped classifier is the embedded model's
+    assert report["reward_ranking"]["loaded"] is True  # and so is the shipped reward model
 
 
 def test_token_healing_can_be_turned_off(pyrepo, backend):

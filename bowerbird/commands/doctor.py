@@ -93,6 +93,14 @@ def run(args: argparse.Namespace) -> int:
         chooser, note = load_chooser(None, backend)  # not a problem: completions then use the fixed proposal
         report["proposal_classifier"] = {"loaded": chooser is not None,
                                          "folder": str(chooser.folder) if chooser else None, "note": note}
+        from bowerbird.learners.reward.score import RewardUnavailable, load_scorer
+
+        try:  # not a problem either: candidates then keep the model's order
+            scorer, note = load_scorer(None, backend), None
+        except RewardUnavailable as error:
+            scorer, note = None, str(error)
+        report["reward_ranking"] = {"loaded": scorer is not None,
+                                    "folder": str(scorer.folder) if scorer else None, "note": note}
     report["problems"] = problems
     if args.json:
         print_json(report)
@@ -120,6 +128,10 @@ def _print(report: dict) -> None:
     if classifier:
         print(f"proposal classifier: {classifier['folder']}" if classifier["loaded"]
               else f"proposal classifier: none, completions use the fixed proposal ({classifier['note']})")
+    ranking = report.get("reward_ranking")
+    if ranking:
+        print(f"reward ranking: {ranking['folder']}" if ranking["loaded"]
+              else f"reward ranking: none, candidates keep the model's order ({ranking['note']})")
     print("problems:" if report["problems"] else "no problems found")
     for problem in report["problems"]:
         print(f"  - {problem}")

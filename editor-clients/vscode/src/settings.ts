@@ -14,12 +14,15 @@ export interface ServerSetting {
     readonly default: boolean | number | string | null;
     readonly minimum?: number;
     readonly maximum?: number;
+    /** An upper bound the value must stay below (JSON Schema's exclusiveMaximum). */
+    readonly exclusiveMaximum?: number;
     readonly enum?: readonly string[];
 }
 
 export const BACKENDS = ["embedded", "transformers", "openai"] as const;
 export const DTYPES = ["auto", "float32", "bfloat16", "float16"] as const;
 export const CHOOSERS = ["classifier", "fixed"] as const;
+export const RANKINGS = ["reward", "model_score"] as const;
 
 export const SERVER_SETTINGS: readonly ServerSetting[] = [
     { key: "indexDir", kind: "nullableString", default: null },
@@ -38,6 +41,9 @@ export const SERVER_SETTINGS: readonly ServerSetting[] = [
     { key: "completion.proposal", kind: "integer", default: 62, minimum: 0, maximum: 62 },
     { key: "completion.tokenHealing", kind: "boolean", default: true },
     { key: "completion.dtype", kind: "string", default: "auto", enum: DTYPES },
+    { key: "completion.ranking", kind: "string", default: "reward", enum: RANKINGS },
+    { key: "completion.rewardModel", kind: "nullableString", default: null },
+    { key: "completion.hideBelow", kind: "number", default: 0.1, minimum: 0, exclusiveMaximum: 1 },
     { key: "diagnostics.enabled", kind: "boolean", default: true },
     { key: "diagnostics.model", kind: "nullableString", default: null },
     { key: "diagnostics.threshold", kind: "nullableNumber", default: null, minimum: 0, maximum: 1 },

@@ -14,6 +14,7 @@ interface Property {
     default: unknown;
     minimum?: number;
     maximum?: number;
+    exclusiveMaximum?: number;
     enum?: string[];
     description?: string;
 }
@@ -50,6 +51,7 @@ describe("package.json settings", () => {
             }
             assert.equal(property.minimum, setting.minimum, setting.key);
             assert.equal(property.maximum, setting.maximum, setting.key);
+            assert.equal(property.exclusiveMaximum, setting.exclusiveMaximum, setting.key);
             assert.deepEqual(property.enum, setting.enum === undefined ? undefined : [...setting.enum], setting.key);
         }
     });

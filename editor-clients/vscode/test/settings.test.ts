@@ -14,7 +14,7 @@ function defaults(): Record<string, unknown> {
         completion: {
             enabled: true, backend: "embedded", model: "", url: "", maxTokens: 48, temperature: 0,
             candidates: 1, debounceMs: 75, proposalChooser: "classifier", classifier: "", proposal: 62, tokenHealing: true,
-            dtype: "auto",
+            dtype: "auto", ranking: "reward", rewardModel: "", hideBelow: 0.1,
         },
         diagnostics: { enabled: true, model: "", threshold: null, debounceMs: 150 },
     };
@@ -29,7 +29,7 @@ describe("toServerOptions", () => {
             completion: {
                 enabled: true, backend: "embedded", model: null, url: null, maxTokens: 48, temperature: 0,
                 candidates: 1, debounceMs: 75, proposalChooser: "classifier", classifier: null, proposal: 62,
-                tokenHealing: true, dtype: "auto",
+                tokenHealing: true, dtype: "auto", ranking: "reward", rewardModel: null, hideBelow: 0.1,
             },
             diagnostics: { enabled: true, model: null, threshold: null, debounceMs: 150 },
         });
@@ -112,7 +112,8 @@ describe("the settings table", () => {
             "completion.enabled", "completion.backend", "completion.model", "completion.url", "completion.maxTokens",
             "completion.temperature", "completion.candidates", "completion.debounceMs", "completion.proposalChooser",
             "completion.classifier", "completion.proposal",
-            "completion.tokenHealing", "completion.dtype", "diagnostics.enabled", "diagnostics.model", "diagnostics.threshold",
+            "completion.tokenHealing", "completion.dtype", "completion.ranking", "completion.rewardModel",
+            "completion.hideBelow", "diagnostics.enabled", "diagnostics.model", "diagnostics.threshold",
             "diagnostics.debounceMs",
         ]);
     });
@@ -122,6 +123,7 @@ describe("the settings table", () => {
             if (typeof s.default === "number") {
                 assert.ok(s.minimum === undefined || s.default >= s.minimum, s.key);
                 assert.ok(s.maximum === undefined || s.default <= s.maximum, s.key);
+                assert.ok(s.exclusiveMaximum === undefined || s.default < s.exclusiveMaximum, s.key);
             }
             if (s.enum) {
                 assert.ok(s.enum.includes(s.default as string), s.key);

@@ -62,6 +62,9 @@ M.server_schema = t({
     proposal = { kind = "integer" },
     tokenHealing = { kind = "boolean" },
     dtype = { kind = "string", values = { "auto", "float32", "bfloat16", "float16" } },
+    ranking = { kind = "string", values = { "reward", "model_score" } },
+    rewardModel = { kind = "string" },
+    hideBelow = { kind = "number" },
   }),
   diagnostics = t({
     enabled = { kind = "boolean" },
