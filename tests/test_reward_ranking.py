@@ -177,3 +177,19 @@ def test_learning_from_candidates_it_never_ranked_changes_nothing():
     assert not ranker.learn("", ["unknown"], 0)
     assert not ranker.learn("", [], None)
     assert ranker.weights.events == 0
+
+
+def test_candidates_sampled_in_worker_processes_equal_those_sampled_here(backend, tiny_model):
+    from bowerbird.learners.reward.simulate import make_items, make_items_parallel, sample_holes
+
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "data" / "pyrepo"
+    files = [(p, str(p.relative_to(fixture))) for p in sorted(fixture.rglob("*.py"))]
+    holes = sample_holes(files, 30, seed=0)
+    here = make_items(backend, holes, candidates=4, temperature=1.5, max_new_tokens=6, seed=5)
+    there = make_items_parallel(("transformers", str(tiny_model)), holes, 2, candidates=4, temperature=1.5,
+                                max_new_tokens=6, seed=5)
+    assert len(here) >= 10
+    assert [i.texts for i in here] == [i.texts for i in there]
+    assert all(torch.allclose(a.features, b.features, atol=1e-4) for a, b in zip(here, there))

@@ -36,7 +36,9 @@ def _item_options(parser: argparse.ArgumentParser, holes: int) -> None:
                         help="folder for the generated candidates (default: the user cache dir)")
     parser.add_argument("--fresh", action="store_true", help="remake the candidates even if cached")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (fitting)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes that sample the candidates, one model and one thread each")
 
 
 def add_train_parser(kinds: argparse._SubParsersAction) -> None:
@@ -85,7 +87,7 @@ def _int_list(text: str, option: str) -> tuple[int, ...]:
 
 
 def _check_counts(args: argparse.Namespace, names: tuple[str, ...]) -> None:
-    for name in names:
+    for name in (*names, "workers", "threads"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     if getattr(args, "candidates", 2) < 2:
@@ -122,7 +124,7 @@ def _items(args: argparse.Namespace, backend, held_out: bool, count: int, seed: 
     import platformdirs
 
     from bowerbird.learners.ppc.encode import fingerprint
-    from bowerbird.learners.reward.simulate import load_items, make_items, sample_holes, save_items
+    from bowerbird.learners.reward.simulate import load_items, make_items, make_items_parallel, sample_holes, save_items
     from bowerbird.progress import ProgressLine
 
     folder = args.items_cache or Path(platformdirs.user_cache_dir("bowerbird")) / "reward-items"
@@ -139,7 +141,12 @@ def _items(args: argparse.Namespace, backend, held_out: bool, count: int, seed: 
     holes = sample_holes(_corpus(held_out), count, seed)
     progress = ProgressLine(f"candidates for {'held-out' if held_out else 'training'} holes")
     started = time.monotonic()
-    items = make_items(backend, holes, args.candidates, args.temperature, seed=seed, progress=progress)
+    if args.workers > 1:
+        spec = ("transformers", args.model) if args.model else ("embedded", None)
+        items = make_items_parallel(spec, holes, args.workers, args.candidates, args.temperature, seed=seed,
+                                    progress=progress)  # fmt: skip
+    else:
+        items = make_items(backend, holes, args.candidates, args.temperature, seed=seed, progress=progress)
     progress.close()
     print(f"{len(items)} of {len(holes)} holes have two or more distinct candidates "
           f"({time.monotonic() - started:.0f} s); kept in {path}", file=sys.stderr)  # fmt: skip

@@ -5,8 +5,10 @@ Protocol (all developers drawn from one `simulate.population` per disagreement l
 - training developers make comparisons on the training holes' candidates; theta and their
   weights are fitted on them (`model.fit_bradley_terry`), and, on the same comparisons, the
   pooled Bradley-Terry reward and the pooled linear model on fixed features;
-- validation developers (on the training holes too) choose the prior strength of each
-  adaptive method, at k = `TUNE_K` choices;
+- the last `VALIDATION_HOLES` of the training holes are never trained on: the training
+  developers' comparisons there choose theta's stopping step, and validation developers'
+  choices there (k = `TUNE_K`, then tested on other pairs) choose the prior strength of
+  each adaptive method;
 - held-out developers give k choices on one half of the held-out holes (the adaptation
   choices) and are tested on comparisons of the other half.
 
@@ -43,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 METHODS = ("pooled", "rfm", "linear", "oracle")
 TUNE_K = 10
+VALIDATION_HOLES = 0.15  # of the training holes: never trained on; early stopping and the prior strength
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0)
 
 
@@ -51,7 +54,7 @@ class RewardEvalConfig:
     levels: tuple[str, ...] = ("low", "medium", "high")
     ks: tuple[int, ...] = (0, 5, 10, 20, 50)
     train_developers: int = 40
-    validation_developers: int = 10
+    validation_developers: int = 20
     test_developers: int = 20
     train_comparisons: int = 200  # per training developer
     test_comparisons: int = 200  # per held-out developer
@@ -101,9 +104,16 @@ class LevelRun:
         adapt_items = [i for i in range(len(test)) if i % 2 == 0]
         held_items = [i for i in range(len(test)) if i % 2 == 1]
         seed = c.seed * 1000 + list(LEVELS).index(level) * 100
+        # the last VALIDATION_HOLES of the training holes: early stopping and the prior strength
+        cut = min(len(train) - 2, max(2, int(len(train) * (1 - VALIDATION_HOLES))))
+        val_items = list(range(cut, len(train)))
         self.train_comps = comparisons(self.prefs, train, self.scale, c.train_comparisons, seed + 1, self.train_devs)
-        self.val_adapt = comparisons(self.prefs, train, self.scale, TUNE_K, seed + 2, self.val_devs)
-        self.val_test = comparisons(self.prefs, train, self.scale, c.test_comparisons, seed + 3, self.val_devs)
+        self.stop = torch.tensor([c.item >= cut for c in self.train_comps])
+        val_holes = [train[i] for i in val_items]
+        self.val_adapt = self._within(comparisons(self.prefs, val_holes, self.scale, TUNE_K, seed + 2, self.val_devs),
+                                      val_items)  # fmt: skip
+        self.val_test = self._within(comparisons(self.prefs, val_holes, self.scale, c.test_comparisons, seed + 3,
+                                                 self.val_devs), val_items)  # fmt: skip
         self.adapt = self._within(comparisons(self.prefs, [test[i] for i in adapt_items], self.scale, kmax,
                                               seed + 4, self.test_devs), adapt_items)  # fmt: skip
         self.held = self._within(comparisons(self.prefs, [test[i] for i in held_items], self.scale,
@@ -116,13 +126,13 @@ class LevelRun:
 
     def fit(self) -> None:
         w, l, who = _tensors(self.train_comps, self.off_train)
-        holes = torch.tensor([c.item for c in self.train_comps])
         n = len(self.train_devs)
-        self.rfm = fit_bradley_terry(self.x_train, w, l, who, n, self.config.bt, group=holes)
-        self.pooled = fit_bradley_terry(self.x_train, w, l, who, n, self.config.bt, pooled=True, group=holes)
+        self.rfm = fit_bradley_terry(self.x_train, w, l, who, n, self.config.bt, held=self.stop)
+        self.pooled = fit_bradley_terry(self.x_train, w, l, who, n, self.config.bt, pooled=True, held=self.stop)
         self.mean, self.std = self.x_train.mean(0), self.x_train.std(0).clamp_min(1e-4)
         z = self._fixed(self.x_train)
-        self.linear_prior = fit_weights(z[w] - z[l], torch.zeros(z.shape[1]), 1.0)
+        fit = ~self.stop
+        self.linear_prior = fit_weights(z[w[fit]] - z[l[fit]], torch.zeros(z.shape[1]), 1.0)
         with torch.no_grad():
             self.phi_train, self.phi_test = self.rfm.features(self.x_train), self.rfm.features(self.x_test)
             self.pooled_train = self.pooled.features(self.x_train) @ self.pooled.weights[0]
@@ -135,8 +145,10 @@ class LevelRun:
         return (x - self.mean) / self.std
 
     def _tune(self, f: torch.Tensor, prior: torch.Tensor) -> float:
-        """The prior strength with the best validation accuracy at `TUNE_K` choices."""
-        best, best_strength = -1.0, STRENGTHS[0]
+        """The prior strength for `TUNE_K` choices, by the one-standard-error rule: the
+        strongest prior whose validation accuracy is within one standard error of the best
+        (with ten choices, moving away from the population must earn its keep)."""
+        scores = []
         for strength in STRENGTHS:
             right = total = 0.0
             for d in self.val_devs:
@@ -147,9 +159,10 @@ class LevelRun:
                 weights = fit_weights(f[wa] - f[la], prior, strength)
                 r, n = _accuracy(f @ weights, wt, lt)
                 right, total = right + r, total + n
-            if right / max(total, 1) > best:
-                best, best_strength = right / max(total, 1), strength
-        return best_strength
+            scores.append((right / max(total, 1), total))
+        best, total = max(scores)
+        standard_error = (best * (1 - best) / max(total, 1)) ** 0.5
+        return max(s for s, (accuracy, _) in zip(STRENGTHS, scores) if accuracy >= best - standard_error)
 
     def dev_weights(self, method: str, d: int, k: int) -> torch.Tensor:
         f, prior = (self.phi_test, self.rfm.mean_weights) if method == "rfm" else (self.fixed_test, self.linear_prior)

@@ -60,6 +60,7 @@ class BTConfig:
     dropout: float = 0.5  # on the MLP's hidden layer, in training
     validation: float = 0.15  # share of the comparisons held out to pick the best step (early stopping)
     check_every: int = 20  # steps between validation checks
+    patience: int = 400  # stop when the held-out loss has not improved for this many steps
     seed: int = 0
 
 
@@ -80,12 +81,14 @@ class FittedReward:
 def fit_bradley_terry(
     x: torch.Tensor, winner: torch.Tensor, loser: torch.Tensor, developer: torch.Tensor, developers: int,
     config: BTConfig = BTConfig(), pooled: bool = False, group: torch.Tensor | None = None,
+    held: torch.Tensor | None = None,
 ) -> FittedReward:  # fmt: skip
     """Fit theta and the weights on comparisons ``winner[i] > loser[i]`` (rows of the candidate
     matrix ``x`` (n, inputs)) made by ``developer[i]``. The comparisons held out for early
     stopping are a random `BTConfig.validation` share of them, or, with ``group`` (e.g. the
     hole of each comparison), those of that share of the groups: the step kept is then the one
-    that ranks candidates of holes theta has not seen best."""
+    that ranks candidates of holes theta has not seen best. ``held`` (bool per comparison)
+    names the held-out comparisons instead."""
     if len(winner) == 0:
         raise ValueError("no comparisons to train on")
     torch.manual_seed(config.seed)
@@ -94,7 +97,9 @@ def fit_bradley_terry(
     rows = 1 if pooled else developers
     weights = nn.Parameter(torch.randn(rows, config.dim) * 0.1)
     who = torch.zeros_like(developer) if pooled else developer
-    if group is not None:
+    if held is not None:
+        is_held = held.clone()
+    elif group is not None:
         groups = group.unique()
         chosen = groups[torch.randperm(len(groups))[: int(len(groups) * config.validation)]]
         is_held = torch.isin(group, chosen)
@@ -129,6 +134,8 @@ def fit_bradley_terry(
             validation_losses.append(held_loss)
             if held_loss < best[0]:
                 best = (held_loss, step, copy.deepcopy(phi.state_dict()), weights.detach().clone())
+            elif len(held) and step - best[1] >= config.patience:
+                break
     phi.load_state_dict(best[2])
     phi.eval()
     return FittedReward(phi, best[3], losses, validation_losses, best[1])

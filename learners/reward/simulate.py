@@ -62,13 +62,28 @@ class Comparison:
     loser: int
 
 
+CHUNK = 25  # holes per unit of work: each is seeded on its own, so the result does not depend on the workers
+
+
 def make_items(
     backend, holes: Sequence, candidates: int = 8, temperature: float = 1.0, max_new_tokens: int = 24,
     seed: int = 0, progress: Callable[[int, int], None] | None = None,
 ) -> list[Item]:  # fmt: skip
     """Items from ``holes`` (`analysis.holes.Hole`): the code model's sampled single-line
     candidates with their hidden states; holes with fewer than two distinct non-blank
-    candidates are left out."""
+    candidates are left out. Holes are sampled in chunks of `CHUNK`, each seeded with
+    ``seed`` and its index (as `make_items_parallel` does)."""
+    items: list[Item] = []
+    for start in range(0, len(holes), CHUNK):
+        items += _chunk_items(backend, holes[start : start + CHUNK], candidates, temperature, max_new_tokens,
+                              seed + start // CHUNK)  # fmt: skip
+        if progress is not None:
+            progress(min(start + CHUNK, len(holes)), len(holes))
+    return items
+
+
+def _chunk_items(backend, holes: Sequence, candidates: int, temperature: float, max_new_tokens: int,
+                 seed: int) -> list[Item]:  # fmt: skip
     from bowerbird.learners.lm.backend import GenerationRequest
     from bowerbird.learners.lm.prompt import compose
 
@@ -77,7 +92,7 @@ def make_items(
     embed = TokenEmbedder(backend)
     torch.manual_seed(seed)
     items: list[Item] = []
-    for done, hole in enumerate(holes, 1):
+    for hole in holes:
         prompt = compose(backend, "", f"# {hole.path}", hole.prefix, "", max_new_tokens)
         request = GenerationRequest(prompt.text, max_new_tokens, candidates, temperature, True, prompt.heal,
                                     memory=prompt.memory, states=True)  # fmt: skip
@@ -93,9 +108,50 @@ def make_items(
                                      for t in texts])
             attributes = torch.tensor([attribute_vector(line_prefix, t) for t in texts])
             items.append(Item(hole.path, line_prefix, hole.target, texts, features, attributes))
-        if progress is not None:
-            progress(done, len(holes))
     return items
+
+
+_WORKER_BACKEND = None  # a worker process's own backend (`make_items_parallel`)
+
+
+def _load_worker(spec: tuple[str, str | None]) -> None:
+    global _WORKER_BACKEND  # one per worker process, set once by its initializer
+    from bowerbird.learners.lm.loading import load_backend
+
+    torch.set_num_threads(1)
+    _WORKER_BACKEND = load_backend(*spec)
+
+
+def _worker_chunk(holes: Sequence, candidates: int, temperature: float, max_new_tokens: int, seed: int) -> list[Item]:
+    return _chunk_items(_WORKER_BACKEND, holes, candidates, temperature, max_new_tokens, seed)
+
+
+def make_items_parallel(
+    spec: tuple[str, str | None], holes: Sequence, workers: int, candidates: int = 8, temperature: float = 1.0,
+    max_new_tokens: int = 24, seed: int = 0, progress: Callable[[int, int], None] | None = None,
+) -> list[Item]:  # fmt: skip
+    """`make_items` in ``workers`` processes, each with its own backend loaded by
+    ``load_backend(*spec)`` (e.g. ``("embedded", None)``) and one torch thread: decoding a
+    line is latency-bound, so processes scale where threads do not. Same items as
+    `make_items` with that backend."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [holes[start : start + CHUNK] for start in range(0, len(holes), CHUNK)]
+    context = multiprocessing.get_context("spawn")  # no forked copy of the parent's torch threads
+    results: list[list[Item]] = [[] for _ in chunks]
+    done = 0
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_worker, initargs=(spec,)) as pool:
+        futures = {pool.submit(_worker_chunk, chunk, candidates, temperature, max_new_tokens, seed + i): i
+                   for i, chunk in enumerate(chunks)}  # fmt: skip
+        from concurrent.futures import as_completed
+
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            done += len(chunks[futures[future]])
+            if progress is not None:
+                progress(done, len(holes))
+    return [item for chunk in results for item in chunk]
 
 
 @dataclass(frozen=True)
