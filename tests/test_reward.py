@@ -149,3 +149,24 @@ def test_cheap_features():
     assert values == {"log_chars": pytest.approx(math.log1p(6)), "lines": 0.0, "logprob": -0.5, "closes": 2.0,
                       "opens": 0.0, "colon": 1.0, "blank": 0.0}  # fmt: skip
     assert dict(zip(CHEAP_FEATURES, cheap_features("", "", float("-inf"))))["logprob"] == 0.0
+
+
+def test_with_the_pooled_reward_as_first_feature_unit_weights_rank_as_the_pooled_model(tmp_path):
+    from bowerbird.learners.reward.checkpoint import RewardModel, load_reward, save_reward
+
+    x, pairs = two_camps(n_items=20)
+    winner, loser = pairs[:, 0], pairs[:, 1]
+    keep = x[winner, 0] > x[loser, 0]  # everyone prefers feature 0
+    winner, loser = winner[keep], loser[keep]
+    who = torch.zeros(len(winner), dtype=torch.long)
+    config = BTConfig(dim=3, hidden=8, steps=100, validation=0.0)
+    pooled = fit_bradley_terry(x, winner, loser, who, 1, config, pooled=True)
+    rfm = fit_bradley_terry(x, winner, loser, who, 1, config, base=pooled)
+    with torch.no_grad():
+        f = rfm.features(x)
+        assert f.shape == (len(x), 3)
+        assert torch.allclose(f[:, 0], pooled.features(x) @ pooled.weights[0], atol=1e-6)
+        assert torch.allclose(f @ torch.tensor([1.0, 0.0, 0.0]), f[:, 0])
+    model = RewardModel(rfm.features, rfm.mean_weights, 1.0, f.mean(0), "abc", {})
+    loaded = load_reward(save_reward(model, tmp_path / "reward"))
+    assert torch.allclose(loaded.features(x), model.features(x), atol=1e-6)

@@ -230,6 +230,7 @@ def run_train(args: argparse.Namespace) -> int:
         model, report = train_simulated(backend, items, args.disagreement, developers=args.developers,
                                         comparisons=args.comparisons, dim=args.dim, seed=args.seed)  # fmt: skip
     report["seconds"] = time.monotonic() - started
+    report["command"] = "bowerbird " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else "bowerbird train reward"
     model.training.update(report)
     save_reward(model, args.out)
     write_card(args.out, model)

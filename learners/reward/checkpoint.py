@@ -45,7 +45,9 @@ class RewardModel:
 def save_reward(model: RewardModel, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    base = model.phi.base
     meta = {"format": FORMAT, "inputs": model.phi.inputs, "dim": model.phi.dim, "hidden": model.phi.hidden,
+            "base": {"dim": base.dim, "hidden": base.hidden} if base is not None else None,
             "cheap_features": list(CHEAP_FEATURES), "strength": model.strength,
             "encoder_fingerprint": model.encoder_fingerprint, "training": model.training}  # fmt: skip
     (folder / CONFIG).write_text(json.dumps(meta, indent=2) + "\n")
@@ -68,8 +70,15 @@ def load_reward(folder: str | Path) -> RewardModel:
     if meta.get("cheap_features") != list(CHEAP_FEATURES):
         raise ValueError(f"{folder}: trained with other cheap features ({meta.get('cheap_features')})")
     tensors = load_file(str(folder / WEIGHTS))
-    phi = RewardFeatures(int(meta["inputs"]), int(meta["dim"]), int(meta["hidden"]))
-    phi.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("phi.")})
+    inputs, base, base_weights = int(meta["inputs"]), None, None
+    if meta.get("base"):  # the pooled reward as the first feature (model.RewardFeatures)
+        base = RewardFeatures(inputs, int(meta["base"]["dim"]), int(meta["base"]["hidden"]))
+        base_weights = torch.zeros(base.dim)
+    phi = RewardFeatures(inputs, int(meta["dim"]), int(meta["hidden"]), base=base, base_weights=base_weights)
+    try:
+        phi.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("phi.")})
+    except RuntimeError as error:
+        raise ValueError(f"{folder}: the weights do not match the config ({error})") from None
     phi.eval()
     return RewardModel(phi, tensors["prior"], float(meta["strength"]), tensors["anchor"],
                        meta.get("encoder_fingerprint"), meta.get("training", {}))  # fmt: skip

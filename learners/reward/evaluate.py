@@ -127,8 +127,8 @@ class LevelRun:
     def fit(self) -> None:
         w, l, who = _tensors(self.train_comps, self.off_train)
         n = len(self.train_devs)
-        self.rfm = fit_bradley_terry(self.x_train, w, l, who, n, self.config.bt, held=self.stop)
         self.pooled = fit_bradley_terry(self.x_train, w, l, who, n, self.config.bt, pooled=True, held=self.stop)
+        self.rfm = fit_bradley_terry(self.x_train, w, l, who, n, self.config.bt, held=self.stop, base=self.pooled)
         self.mean, self.std = self.x_train.mean(0), self.x_train.std(0).clamp_min(1e-4)
         z = self._fixed(self.x_train)
         fit = ~self.stop

@@ -24,13 +24,27 @@ logger = logging.getLogger(__name__)
 
 
 class RewardFeatures(nn.Module):
-    """phi_theta: (..., inputs) -> (..., dim)."""
+    """phi_theta: (..., inputs) -> (..., dim).
 
-    def __init__(self, inputs: int, dim: int = 16, hidden: int = 64, dropout: float = 0.0):
+    With ``base`` (a pooled reward: features and their one weight vector, frozen), the first
+    feature is the pooled reward itself and the MLP gives the other ``dim - 1``: a developer
+    whose weights are (1, 0, ...) ranks exactly as the pooled model does, so the population's
+    ranking is always within reach of the adaptation, and the other features say how a
+    developer departs from it."""
+
+    def __init__(self, inputs: int, dim: int = 16, hidden: int = 64, dropout: float = 0.0,
+                 base: RewardFeatures | None = None, base_weights: torch.Tensor | None = None):  # fmt: skip
         super().__init__()
         self.inputs, self.dim, self.hidden = inputs, dim, hidden
         self.register_buffer("mean", torch.zeros(inputs))
         self.register_buffer("std", torch.ones(inputs))
+        self.base = base
+        if base is not None:
+            if base_weights is None or base_weights.shape != (base.dim,):
+                raise ValueError("a base reward needs its weight vector")
+            base.requires_grad_(False)
+            self.register_buffer("base_weights", base_weights.detach().clone())
+            dim -= 1  # the MLP gives the rest
         if hidden:
             self.net = nn.Sequential(nn.Linear(inputs, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, dim))
         else:  # linear reward features: a rank-d map of the inputs
@@ -43,7 +57,17 @@ class RewardFeatures(nn.Module):
             self.std.copy_(x.std(0).clamp_min(1e-4))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net((x - self.mean) / self.std)
+        out = self.net((x - self.mean) / self.std)
+        if self.base is None:
+            return out
+        pooled = self.base(x) @ self.base_weights
+        return torch.cat([pooled[..., None], out], dim=-1)
+
+    def train(self, mode: bool = True) -> RewardFeatures:
+        super().train(mode)
+        if self.base is not None:
+            self.base.eval()  # frozen: no dropout in the pooled reward
+        return self
 
 
 @dataclass(frozen=True)
@@ -81,21 +105,27 @@ class FittedReward:
 def fit_bradley_terry(
     x: torch.Tensor, winner: torch.Tensor, loser: torch.Tensor, developer: torch.Tensor, developers: int,
     config: BTConfig = BTConfig(), pooled: bool = False, group: torch.Tensor | None = None,
-    held: torch.Tensor | None = None,
+    held: torch.Tensor | None = None, base: FittedReward | None = None,
 ) -> FittedReward:  # fmt: skip
     """Fit theta and the weights on comparisons ``winner[i] > loser[i]`` (rows of the candidate
     matrix ``x`` (n, inputs)) made by ``developer[i]``. The comparisons held out for early
     stopping are a random `BTConfig.validation` share of them, or, with ``group`` (e.g. the
     hole of each comparison), those of that share of the groups: the step kept is then the one
     that ranks candidates of holes theta has not seen best. ``held`` (bool per comparison)
-    names the held-out comparisons instead."""
+    names the held-out comparisons instead. With ``base`` (a pooled fit), the first feature
+    is its reward (`RewardFeatures`) and every developer's weights start at (1, 0, ...)."""
     if len(winner) == 0:
         raise ValueError("no comparisons to train on")
     torch.manual_seed(config.seed)
-    phi = RewardFeatures(x.shape[1], config.dim, config.hidden, config.dropout)
-    phi.set_scale(x)
     rows = 1 if pooled else developers
-    weights = nn.Parameter(torch.randn(rows, config.dim) * 0.1)
+    if base is not None:
+        phi = RewardFeatures(x.shape[1], config.dim, config.hidden, config.dropout, base.features, base.weights[0])
+        start = torch.cat([torch.ones(rows, 1), torch.randn(rows, config.dim - 1) * 0.1], dim=1)
+    else:
+        phi = RewardFeatures(x.shape[1], config.dim, config.hidden, config.dropout)
+        start = torch.randn(rows, config.dim) * 0.1
+    phi.set_scale(x)
+    weights = nn.Parameter(start)
     who = torch.zeros_like(developer) if pooled else developer
     if held is not None:
         is_held = held.clone()
@@ -109,7 +139,8 @@ def fit_bradley_terry(
     if len(winner) < 10 or is_held.all():
         is_held[:] = False
     held, fit = is_held.nonzero().squeeze(1), (~is_held).nonzero().squeeze(1)
-    optimizer = torch.optim.Adam([{"params": phi.parameters(), "weight_decay": config.weight_decay},
+    trainable = [p for p in phi.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam([{"params": trainable, "weight_decay": config.weight_decay},
                                   {"params": [weights], "weight_decay": 0.0}], lr=config.lr)  # fmt: skip
 
     def loss_of(rows_: torch.Tensor) -> torch.Tensor:

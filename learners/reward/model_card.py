@@ -39,6 +39,22 @@ def write_card(folder: Path, model: RewardModel, notes: str = "") -> Path:
                   "| method | accuracy |", "|---|---|"]  # fmt: skip
         lines += [f"| {name} | {100 * value:.1f}% |" for name, value in accuracy.items()]
         lines += ["", "`bowerbird eval reward` gives the full table on held-out packages.", ""]
+    if t.get("command"):
+        lines += ["Reproduce: `" + t["command"] + "`", ""]
+    lines += [
+        "## What the prior means, and limits",
+        "",
+        "- Trained on simulated developers, the prior (the mean of their weights) is a simulated",
+        "  population's average taste over style attributes the model never sees (`learners/reward/style.py`).",
+        "  A real developer's first choices move their weights away from it; the server hides",
+        "  nothing before a developer's tenth choice, so no candidate is withheld for a taste that",
+        "  is not theirs. `bowerbird train reward --store` retrains theta on real accepts.",
+        "- With one candidate per request (the server's default), ranking changes nothing; only the",
+        "  show/hide threshold acts. Set `completion.candidates` above 1 to rank.",
+        "- Theta reads the code model's hidden states: a checkpoint serves only the model whose",
+        "  fingerprint it records.",
+        "",
+    ]
     if notes:
         lines += [notes.rstrip(), ""]
     lines += ["## Training report", "", "```json", json.dumps(t, indent=2), "```", ""]

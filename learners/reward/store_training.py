@@ -53,8 +53,9 @@ def train_from_events(
                 hole.append(number)
         offset += len(texts)
     x = torch.cat(blocks)
-    fitted = fit_bradley_terry(x, torch.tensor(winner), torch.tensor(loser), torch.tensor(who), len(developers),
-                               BTConfig(dim=dim, seed=seed), group=torch.tensor(hole))  # fmt: skip
+    data = (x, torch.tensor(winner), torch.tensor(loser), torch.tensor(who), len(developers), BTConfig(dim=dim, seed=seed))
+    pooled = fit_bradley_terry(*data, pooled=True, group=torch.tensor(hole))
+    fitted = fit_bradley_terry(*data, group=torch.tensor(hole), base=pooled)
     with torch.no_grad():
         anchor = fitted.features(x).mean(0)
     report = {"source": "feedback store", "developers": len(developers), "events": len(accepted),
