@@ -69,7 +69,7 @@ def test_recorded_candidates_are_read_as_the_decoding_loop_read_them(backend):
     got = teacher_forced_features(backend, prefix, [text, ""])
     assert got.shape == (2, len(expected))
     assert torch.allclose(got[0], torch.tensor(expected), atol=2e-3)
-    assert torch.all(got[1, : 2 * backend.network.config.hidden_size] == 0)  # an empty candidate: zeros
+    assert torch.all(got[1, : 3 * backend.network.config.hidden_size] == 0)  # an empty candidate: zeros
 
 
 def test_checkpoints_round_trip_and_refuse_another_model(backend, tmp_path):

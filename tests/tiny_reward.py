@@ -16,7 +16,7 @@ def build_tiny_reward(folder: Path, backend, fingerprint: str | None = None, dim
 
     torch.manual_seed(0)
     width = int(backend.network.config.hidden_size)
-    phi = RewardFeatures(2 * width + len(CHEAP_FEATURES), dim, hidden=8).eval()
+    phi = RewardFeatures(3 * width + len(CHEAP_FEATURES), dim, hidden=8).eval()
     model = RewardModel(phi, torch.ones(dim), 1.0, torch.zeros(dim), fingerprint or fingerprint_of(backend),
                         {"source": "tests"})  # fmt: skip
     return save_reward(model, folder)

@@ -19,12 +19,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from .features import CHEAP_FEATURES
+from .features import LAYOUT
 from .model import RewardFeatures
 
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -48,7 +48,7 @@ def save_reward(model: RewardModel, folder: str | Path) -> Path:
     base = model.phi.base
     meta = {"format": FORMAT, "inputs": model.phi.inputs, "dim": model.phi.dim, "hidden": model.phi.hidden,
             "base": {"dim": base.dim, "hidden": base.hidden} if base is not None else None,
-            "cheap_features": list(CHEAP_FEATURES), "strength": model.strength,
+            "layout": LAYOUT, "strength": model.strength,
             "encoder_fingerprint": model.encoder_fingerprint, "training": model.training}  # fmt: skip
     (folder / CONFIG).write_text(json.dumps(meta, indent=2) + "\n")
     tensors = {f"phi.{k}": v.detach().contiguous() for k, v in model.phi.state_dict().items()}
@@ -67,8 +67,8 @@ def load_reward(folder: str | Path) -> RewardModel:
         raise ValueError(f"{folder}: no readable {CONFIG} ({error})") from None
     if meta.get("format") != FORMAT:
         raise ValueError(f"{folder}: not a reward checkpoint of format {FORMAT}")
-    if meta.get("cheap_features") != list(CHEAP_FEATURES):
-        raise ValueError(f"{folder}: trained with other cheap features ({meta.get('cheap_features')})")
+    if meta.get("layout") != LAYOUT:
+        raise ValueError(f"{folder}: trained on other inputs ({meta.get('layout')}; this version reads {LAYOUT})")
     tensors = load_file(str(folder / WEIGHTS))
     inputs, base, base_weights = int(meta["inputs"]), None, None
     if meta.get("base"):  # the pooled reward as the first feature (model.RewardFeatures)

@@ -23,8 +23,8 @@ def write_card(folder: Path, model: RewardModel, notes: str = "") -> Path:
         "| | |",
         "|---|---|",
         f"| phi | MLP {model.phi.inputs} -> {model.phi.hidden} -> {model.phi.dim} ({parameters:,} parameters) |",
-        f"| inputs | the code model's hidden state (mean over the states that wrote the candidate), its mean token "
-        f"embedding, and {', '.join(CHEAP_FEATURES)} |",
+        f"| inputs | the code model's hidden state (mean over the states that wrote the candidate), the mean and sum of its token "
+        f"embeddings, and {', '.join(CHEAP_FEATURES)} |",
         f"| code model | fingerprint `{model.encoder_fingerprint}` (the ranker refuses another model) |",
         f"| trained on | {t.get('source', 'unknown')} |",
         f"| data | {t.get('comparisons', '?')} comparisons by {t.get('developers', '?')} developers over "

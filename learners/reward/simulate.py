@@ -30,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-from .features import feature_vector
+from .features import LAYOUT, feature_vector
 from .style import ATTRIBUTES, attribute_vector
 
 logger = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def save_items(items: Sequence[Item], path: Path) -> None:
 
     meta = [{"path": i.path, "line_prefix": i.line_prefix, "target": i.target, "texts": list(i.texts)} for i in items]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"attributes": list(ATTRIBUTES), "items": meta}))
+    path.write_text(json.dumps({"attributes": list(ATTRIBUTES), "layout": LAYOUT, "items": meta}))
     save_file({"features": torch.cat([i.features for i in items]).contiguous(),
                "attributes": torch.cat([i.attributes for i in items]).contiguous()},
               str(path.with_suffix(".safetensors")))  # fmt: skip
@@ -265,8 +265,8 @@ def load_items(path: Path) -> list[Item]:
     from safetensors.torch import load_file
 
     meta = json.loads(path.read_text())
-    if meta.get("attributes") != list(ATTRIBUTES):
-        raise ValueError(f"{path}: made with other style attributes")
+    if meta.get("attributes") != list(ATTRIBUTES) or meta.get("layout") != LAYOUT:
+        raise ValueError(f"{path}: made with other style attributes or model inputs")
     tensors = load_file(str(path.with_suffix(".safetensors")))
     items, start = [], 0
     for m in meta["items"]:
