@@ -68,7 +68,7 @@ def test_recorded_candidates_are_read_as_the_decoding_loop_read_them(backend):
     expected = feature_vector(line_prefix, text, generated[0].score, generated[0].state, TokenEmbedder(backend)(text))
     got = teacher_forced_features(backend, prefix, [text, ""])
     assert got.shape == (2, len(expected))
-    assert torch.allclose(got[0], torch.tensor(expected), atol=2e-3)
+    assert torch.allclose(got[0], expected, atol=2e-3)
     assert torch.all(got[1, : 3 * backend.network.config.hidden_size] == 0)  # an empty candidate: zeros
 
 

@@ -18,11 +18,15 @@ CHEAP_FEATURES = ("log_chars", "lines", "logprob", "closes", "opens", "colon", "
 LAYOUT = "state,embedding_mean,embedding_sum," + ",".join(CHEAP_FEATURES)
 
 
-def feature_vector(line_prefix: str, candidate: str, score: float, state, embedding) -> list[float]:
-    """The reward models' input for one candidate: its hidden state, its token embeddings' mean
-    and sum (`TokenEmbedder`: ``embedding`` is that pair), then `cheap_features`."""
+def feature_vector(line_prefix: str, candidate: str, score: float, state, embedding):
+    """The reward models' input for one candidate, a float32 tensor [F]: its hidden state, its
+    token embeddings' mean and sum (`TokenEmbedder`: ``embedding`` is that pair), then
+    `cheap_features`."""
+    import torch
+
     mean, total = embedding
-    return [*map(float, state), *map(float, mean), *map(float, total), *cheap_features(line_prefix, candidate, score)]
+    cheap = torch.tensor(cheap_features(line_prefix, candidate, score))
+    return torch.cat([state.detach().float().cpu().reshape(-1), mean, total, cheap])
 
 
 class TokenEmbedder:
@@ -110,4 +114,4 @@ def teacher_forced_features(backend, prefix: str, candidates: list[str], max_can
         logprobs = torch.log_softmax(logits[0, span].float(), dim=-1)
         score = float(logprobs[torch.arange(len(ids)), torch.tensor(ids, device=logprobs.device)].mean())
         rows.append(feature_vector(line_prefix, text, score, hidden[0, span].float().mean(0).cpu(), embed(text)))
-    return torch.tensor(rows)
+    return torch.stack(rows)

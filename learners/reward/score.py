@@ -51,8 +51,7 @@ class RewardScorer:
         ranker keeps the model's order)."""
         if not candidates or any(c.state is None for c in candidates):
             return None
-        x = torch.tensor([feature_vector(line_prefix, c.text, c.score, c.state, self.embed(c.text))
-                          for c in candidates])  # fmt: skip
+        x = torch.stack([feature_vector(line_prefix, c.text, c.score, c.state, self.embed(c.text)) for c in candidates])
         if x.shape[1] != self.model.phi.inputs:
             return None
         return self.model.features(x)

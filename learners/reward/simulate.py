@@ -104,8 +104,8 @@ def _chunk_items(backend, holes: Sequence, candidates: int, temperature: float, 
         if len(seen) >= 2:
             line_prefix = hole.line_prefix
             texts = tuple(seen)
-            features = torch.tensor([feature_vector(line_prefix, t, seen[t].score, seen[t].state, embed(t))
-                                     for t in texts])
+            features = torch.stack([feature_vector(line_prefix, t, seen[t].score, seen[t].state, embed(t))
+                                    for t in texts])
             attributes = torch.tensor([attribute_vector(line_prefix, t) for t in texts])
             items.append(Item(hole.path, line_prefix, hole.target, texts, features, attributes))
     return items
