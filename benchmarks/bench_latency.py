@@ -11,6 +11,7 @@ Targets: context + prompt <= 10 ms p95; end to end <= 250 ms p95 with a small lo
 The model defaults to the embedded one; benchmarks/make_latency_model.py builds a same-size
 random stand-in for other shapes. `--proposal-chooser fixed` measures the server without the
 proposal classifier (in-file context, proposal 62); `--classifier DIR` uses another one.
+`--ranking model_score` measures the server without the per-developer reward ranking.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ async def run(args: argparse.Namespace) -> dict:
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options={"indexDir": index_dir, "dataDir": str(Path(temp) / "data"), "completion": {
                 "backend": "transformers", "model": str(args.model), "debounceMs": 0, "maxTokens": args.max_tokens,
-                "proposalChooser": args.proposal_chooser, "classifier": args.classifier},
+                "proposalChooser": args.proposal_chooser, "classifier": args.classifier,
+                "ranking": args.ranking},
                 "diagnostics": {"enabled": not args.no_diagnostics}},
         ))
         client.initialized(types.InitializedParams())
@@ -107,6 +109,7 @@ async def run(args: argparse.Namespace) -> dict:
         "environment": environment(),
         "model": str(args.model),
         "proposal_classifier": status["proposal_classifier"],
+        "reward_ranking": status.get("reward_ranking"),
         "requests": answered, "empty_answers": empty, "cancelled_in_bursts": cancelled,
         "end_to_end_ms": {"p50": round(percentile(e2e, 50), 1), "p95": round(percentile(e2e, 95), 1), "max": round(e2e[-1], 1)},
         "server_stages_ms": stages,
@@ -125,6 +128,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--proposal-chooser", choices=("classifier", "fixed"), default="classifier")
     parser.add_argument("--classifier", default=None, help="a `train ppc` folder (default: the shipped one)")
+    parser.add_argument("--ranking", choices=("reward", "model_score"), default="reward",
+                        help="the server's ranking (default: per-developer reward features, as the server)")
     parser.add_argument("--burst-every", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=24)
     parser.add_argument("--seed", type=int, default=0)
