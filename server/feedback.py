@@ -178,19 +178,23 @@ class FeedbackStore:
                 raise
             self._db.execute("COMMIT")
 
+    def saved_weights(self, developer: str, model: str) -> tuple[list[float], int] | None:
+        """The developer's weights for a ranking model and the number of choice events they
+        were fitted on; None when there are none."""
+        with self._lock:
+            row = self._db.execute("SELECT vector, events FROM weights WHERE developer = ? AND model = ?",
+                                   (developer, model)).fetchone()
+        return None if row is None else ([float(x) for x in json.loads(row[0])], int(row[1]))
+
     def load_weights(self, developer: str, model: str) -> list[float] | None:
         """The developer's weights for a ranking model; None when there are none."""
-        with self._lock:
-            row = self._db.execute("SELECT vector FROM weights WHERE developer = ? AND model = ?",
-                                   (developer, model)).fetchone()
-        return None if row is None else [float(x) for x in json.loads(row[0])]
+        saved = self.saved_weights(developer, model)
+        return None if saved is None else saved[0]
 
     def weights_events(self, developer: str, model: str) -> int:
         """How many choice events the developer's weights for a ranking model were fitted on (0: none)."""
-        with self._lock:
-            row = self._db.execute("SELECT events FROM weights WHERE developer = ? AND model = ?",
-                                   (developer, model)).fetchone()
-        return 0 if row is None else int(row[0])
+        saved = self.saved_weights(developer, model)
+        return 0 if saved is None else saved[1]
 
     def developers(self) -> list[dict]:
         """Every developer the store knows, by id: ``{"developer", "shown", "accepted",

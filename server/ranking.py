@@ -57,12 +57,12 @@ class RewardRanker:
         self.developer = developer
         self.hide_below = hide_below
         self.store = store  # a FeedbackStore, or None: the weights live in memory only
-        saved = store.load_weights(developer, scorer.model_id) if store is not None else None
+        saved = store.saved_weights(developer, scorer.model_id) if store is not None else None
         start = scorer.prior
         self.choices = 0  # the developer's choices behind the current weights (saved ones included)
-        if saved is not None and len(saved) == len(start):
-            start = torch.tensor(saved, dtype=start.dtype)
-            self.choices = store.weights_events(developer, scorer.model_id)
+        if saved is not None and len(saved[0]) == len(start):
+            start = torch.tensor(saved[0], dtype=start.dtype)
+            self.choices = saved[1]
         self.weights = OnlineWeights(start, scorer.strength)
         self._features: OrderedDict[tuple[str, str], object] = OrderedDict()
         self._lock = threading.Lock()

@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 
-from bowerbird.learners.lm.backend import Candidate
 from bowerbird.learners.reward.adapt import OnlineWeights, fit_weights
 from bowerbird.learners.reward.features import CHEAP_FEATURES, cheap_features
 from bowerbird.learners.reward.model import BTConfig, fit_bradley_terry

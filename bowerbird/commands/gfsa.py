@@ -369,9 +369,9 @@ def _train_report(args: argparse.Namespace, out: Path, state: dict) -> int:
 
 
 def default_model_folder() -> Path:
-    from importlib import resources
+    from bowerbird.learners import shipped_checkpoint
 
-    return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / "gfsa"
+    return shipped_checkpoint("gfsa")
 
 
 def _model_folder(model: Path | None, option: str = "--model") -> Path:

@@ -90,9 +90,9 @@ def _check_counts(args: argparse.Namespace, names: tuple[str, ...]) -> None:
     for name in (*names, "workers", "threads"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
-    if getattr(args, "candidates", 2) < 2:
+    if args.candidates < 2:
         raise UsageError("--candidates must be at least 2 (developers choose between candidates)")
-    if getattr(args, "temperature", 1.0) <= 0:
+    if args.temperature <= 0:
         raise UsageError("--temperature must be positive (greedy decoding gives one candidate)")
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
+from bowerbird.learners import shipped_checkpoint
 from bowerbird.learners.lm.backend import Backend
 
 EMBEDDED_NAME = "code-lm"
@@ -16,7 +16,7 @@ class BackendUnavailable(RuntimeError):
 
 def embedded_folder() -> Path:
     """Where the shipped default model lives in the package."""
-    return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / EMBEDDED_NAME
+    return shipped_checkpoint(EMBEDDED_NAME)
 
 
 def embedded_checkpoint() -> Path | None:

@@ -15,9 +15,9 @@ MODEL_FILES = ("config.json", "vocabulary.json", "model.safetensors")  # `checkp
 
 def default_model_folder() -> Path:
     """Where the shipped model lives (``learners/checkpoints/misuse``), whether or not it is there."""
-    from importlib import resources
+    from bowerbird.learners import shipped_checkpoint
 
-    return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / "misuse"
+    return shipped_checkpoint("misuse")
 
 
 def is_model_folder(folder: Path) -> bool:

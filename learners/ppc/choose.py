@@ -10,8 +10,9 @@ would mean nothing there, and falls back to its fixed proposal; the harness only
 from __future__ import annotations
 
 import logging
-from importlib import resources
 from pathlib import Path
+
+from bowerbird.learners import shipped_checkpoint
 
 from .labels import hole_window
 from .model import choose, proposal_mask
@@ -27,7 +28,7 @@ class ChooserUnavailable(ValueError):
 
 def shipped_folder() -> Path:
     """Where the shipped classifier lives in the package."""
-    return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / SHIPPED_NAME
+    return shipped_checkpoint(SHIPPED_NAME)
 
 
 class ProposalChooser:

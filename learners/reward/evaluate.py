@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .adapt import fit_weights
+from .features import CHEAP_FEATURES
 from .model import BTConfig, fit_bradley_terry, stack_items
 from .simulate import DEFAULT_BETA, LEVELS, AttributeScale, Comparison, Item, comparisons, population, utilities
 
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 METHODS = ("pooled", "rfm", "linear", "oracle")
 TUNE_K = 10
+LOGPROB = CHEAP_FEATURES.index("logprob") - len(CHEAP_FEATURES)  # its column in the inputs (cheap features last)
 VALIDATION_HOLES = 0.15  # of the training holes: never trained on; early stopping and the prior strength
 STRENGTHS = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0)
 
@@ -135,7 +137,6 @@ class LevelRun:
         self.linear_prior = fit_weights(z[w[fit]] - z[l[fit]], torch.zeros(z.shape[1]), 1.0)
         with torch.no_grad():
             self.phi_train, self.phi_test = self.rfm.features(self.x_train), self.rfm.features(self.x_test)
-            self.pooled_train = self.pooled.features(self.x_train) @ self.pooled.weights[0]
             self.pooled_test = self.pooled.features(self.x_test) @ self.pooled.weights[0]
         self.fixed_train, self.fixed_test = self._fixed(self.x_train), self._fixed(self.x_test)
         self.strength = {"rfm": self._tune(self.phi_train, self.rfm.mean_weights),
@@ -193,7 +194,7 @@ class LevelRun:
         held = sorted({c.item for c in self.held})
         accepted = kept = shown = 0.0
         for d in self.test_devs:
-            scores = self.scores(method, d, TUNE_K) if method != "model_score" else self.x_test[:, -5]
+            scores = self.scores(method, d, TUNE_K) if method != "model_score" else self.x_test[:, LOGPROB]
             for i in held:
                 item = self.test[i]
                 start = self.off_test[i]

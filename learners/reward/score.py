@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from importlib import resources
 from pathlib import Path
 
 import torch
+
+from bowerbird.learners import shipped_checkpoint
 
 from .checkpoint import WEIGHTS, RewardModel, load_reward
 from .features import TokenEmbedder, feature_vector
@@ -28,7 +29,7 @@ class RewardUnavailable(Exception):
 
 
 def shipped_folder() -> Path:
-    return Path(str(resources.files("bowerbird.learners"))) / "checkpoints" / SHIPPED_NAME
+    return shipped_checkpoint(SHIPPED_NAME)
 
 
 class RewardScorer:
@@ -52,8 +53,6 @@ class RewardScorer:
         if not candidates or any(c.state is None for c in candidates):
             return None
         x = torch.stack([feature_vector(line_prefix, c.text, c.score, c.state, self.embed(c.text)) for c in candidates])
-        if x.shape[1] != self.model.phi.inputs:
-            return None
         return self.model.features(x)
 
 

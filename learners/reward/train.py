@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import torch
-
 from .checkpoint import RewardModel
 from .evaluate import TUNE_K, LevelRun, RewardEvalConfig
 from .model import BTConfig
@@ -40,8 +38,7 @@ def train_simulated(
                               train_comparisons=comparisons, seed=seed, bt=BTConfig(dim=dim, seed=seed))  # fmt: skip
     run = LevelRun(level, train, held, config)
     run.fit()
-    with torch.no_grad():
-        anchor = run.rfm.features(run.x_train).mean(0)
+    anchor = run.phi_train.mean(0)  # phi of a typical training candidate
     accuracy = {f"{method}@k={k}": run.accuracy(method, k) for method in ("pooled", "rfm", "oracle")
                 for k in ((0, TUNE_K) if method == "rfm" else (0,))}  # fmt: skip
     report = {
